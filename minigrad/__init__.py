@@ -1,0 +1,75 @@
+"""minigrad: a small deep-learning framework that mirrors PyTorch's API.
+
+``import minigrad as mg`` gives tensors with reverse-mode autograd; ``mg.nn``,
+``mg.optim``, ``mg.data`` and ``mg.models`` build and train networks. Numba kernels load
+on first use, so importing stays fast."""
+
+from __future__ import annotations
+
+from minigrad import autograd
+from minigrad._combine import cat, concat, matmul, maximum, minimum, stack, where
+from minigrad._device import device
+from minigrad._dtype import bool_ as bool  # noqa: A001 (torch.bool)
+from minigrad._dtype import dtype, float32, float64, int32, int64, uint8
+from minigrad._factories import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from minigrad._random import initial_seed, manual_seed, seed
+from minigrad._tensor import Size, Tensor
+from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+float = float32  # noqa: A001 (torch.float)
+double = float64
+long = int64
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda
+    import importlib
+
+    if name in ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils"):
+        return importlib.import_module(f"minigrad.{name}")
+    if name in ("save", "load"):
+        from minigrad import serialization
+
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
+def _unary(name: str):
+    def op(input, *args, **kwargs):  # noqa: A002
+        return getattr(input, name)(*args, **kwargs)
+
+    op.__name__ = name
+    op.__doc__ = f"Mirrors ``torch.{name}``: the same as ``Tensor.{name}``."
+    return op
+
+
+for _name in (
+    "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip", "pow", "sum",
+    "mean", "var", "std", "max", "min", "argmax", "argmin", "softmax", "log_softmax",
+    "reshape", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "clone", "neg",
+    "square", "allclose", "equal", "eq", "ne", "lt", "le", "gt", "ge", "t", "numel",
+):
+    globals()[_name] = _unary(_name)
+del _name

@@ -1,0 +1,364 @@
+"""The ``Tensor``: an array, its device, and its place in the autograd graph.
+
+Mirrors ``torch.Tensor``. The math methods live in the mixins of ``_tensor_math`` and
+``_tensor_shape``; this file holds construction, conversion and the autograd state."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from minigrad import _dtype
+from minigrad._device import CPU, device, to_device
+from minigrad._tensor_math import MathMixin
+from minigrad._tensor_repr import format_tensor
+from minigrad._tensor_shape import ShapeMixin
+from minigrad.autograd.function import AccumulateGrad
+from minigrad.autograd.grad_mode import is_grad_enabled
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """Mirrors ``torch.Size``: a tuple of ints."""
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+def array_from_data(data, dtype=None) -> np.ndarray:
+    """NumPy array for ``tensor(data)`` with PyTorch's dtype inference: Python floats give
+    float32, ints int64, bools bool; NumPy arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        arr = data._array
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as err:
+            raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {err}")
+        if arr.dtype == object:
+            raise ValueError(
+                "tensor: expected a number or nested sequences of equal length, got ragged "
+                f"or non-numeric data of type {type(data).__name__}"
+            )
+        if dtype is None:
+            kind = arr.dtype.kind
+            if kind == "f":
+                arr = arr.astype(np.float32)
+            elif kind in "iu":
+                arr = arr.astype(np.int64)
+    if dtype is not None:
+        return np.array(arr, dtype=_dtype.to_dtype(dtype).numpy, copy=True)
+    _dtype.from_numpy_dtype(arr.dtype)  # raises TypeError for unsupported dtypes
+    return np.array(arr, copy=True)
+
+
+class Tensor(MathMixin, ShapeMixin):
+    """Mirrors ``torch.Tensor``. ``Tensor(data)`` makes a float32 tensor, ``Tensor(2, 3)``
+    an uninitialised float32 tensor of that shape; ``minigrad.tensor`` infers the dtype."""
+
+    __slots__ = (
+        "_array",
+        "_device",
+        "_requires_grad",
+        "grad",
+        "grad_fn",
+        "_output_nr",
+        "_version",
+        "_accumulator_ref",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False):
+        if args and all(isinstance(a, (int, np.integer)) for a in args):
+            arr = np.empty(tuple(int(a) for a in args), dtype=np.float32)
+        elif len(args) == 1:
+            arr = array_from_data(args[0], dtype or _dtype.float32)
+        elif not args:
+            arr = np.empty((0,), dtype=np.float32)
+        else:
+            raise TypeError(f"Tensor: expected sizes or one data argument, got {args!r}")
+        self._init(arr, to_device(device or "cpu"))
+        self.requires_grad = requires_grad
+
+    def _init(self, array, dev, version=None) -> None:
+        self._array = array
+        self._device = dev
+        self._requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = [0] if version is None else version
+        self._accumulator_ref = None
+
+    @classmethod
+    def _wrap(cls, array, device_=None, version=None) -> Tensor:
+        """A tensor around an existing array (no copy). Views pass their base's version
+        counter so that in-place changes through either are seen by autograd."""
+        t = object.__new__(Tensor)
+        t._init(np.asarray(array), device_ or CPU, version)
+        return t
+
+    # -- attributes ---------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._array.shape)
+
+    def size(self, dim: int | None = None):
+        """Mirrors ``Tensor.size``: the shape, or one dimension of it."""
+        if dim is None:
+            return self.shape
+        return self._array.shape[self._dim(dim, "size")]
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    def numel(self) -> int:
+        return int(self._array.size)
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._array.dtype)
+
+    @property
+    def device(self) -> device:
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self._array.dtype.kind == "f"
+
+    # -- autograd state -----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and self._array.dtype.kind != "f":
+            raise RuntimeError(
+                f"requires_grad: only floating point tensors can require gradients, this "
+                f"one has dtype {self.dtype}"
+            )
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "requires_grad: only leaf tensors can change requires_grad; use detach() "
+                "for a non-leaf"
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mirrors ``Tensor.requires_grad_``."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def _accumulator(self) -> AccumulateGrad:
+        acc = self._accumulator_ref() if self._accumulator_ref is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator_ref = weakref.ref(acc)
+        return acc
+
+    def backward(self, gradient=None, retain_graph: bool | None = None) -> None:
+        """Mirrors ``Tensor.backward``: adds d(self)/d(leaf) into the leaves' ``.grad``."""
+        from minigrad.autograd import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph)
+
+    def detach(self) -> Tensor:
+        """Mirrors ``Tensor.detach``: same data, no graph."""
+        return Tensor._wrap(self._array, self._device, self._version)
+
+    @property
+    def data(self) -> Tensor:
+        """Mirrors ``Tensor.data``: a detached tensor sharing this one's memory."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = value._array if isinstance(value, Tensor) else np.asarray(value)
+        self._array = arr
+        self._version[0] += 1
+
+    # -- conversion ---------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """Mirrors ``Tensor.numpy``: the array itself (shared memory, CPU only)."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use "
+                "tensor.detach().numpy() instead"
+            )
+        if self._device.type != "cpu":
+            raise TypeError(
+                f"numpy: tensor is on device '{self._device}'; call .cpu() first"
+            )
+        return self._array
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return np.array(arr, copy=True) if copy else arr
+
+    def item(self):
+        """Mirrors ``Tensor.item``: the single value as a Python number."""
+        if self._array.size != 1:
+            raise RuntimeError(
+                f"item: a tensor with {self._array.size} elements (shape "
+                f"{tuple(self.shape)}) cannot be converted to a Python number"
+            )
+        return self._array.reshape(()).item()
+
+    def tolist(self):
+        """Mirrors ``Tensor.tolist``."""
+        return self._array.tolist()
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Mirrors ``Tensor.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(other)``."""
+        target_device, target_dtype = None, kwargs.pop("dtype", None)
+        if "device" in kwargs:
+            target_device = kwargs.pop("device")
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                target_device, target_dtype = a.device, a.dtype
+            elif isinstance(a, (str, device)):
+                target_device = a
+            else:
+                target_dtype = a
+        out = self
+        if target_device is not None:
+            dev = to_device(target_device)
+            if dev != self._device:
+                out = Tensor._wrap(out._array, dev)  # only CPU exists without a CUDA backend
+        if target_dtype is not None:
+            np_dtype = _dtype.to_dtype(target_dtype).numpy
+            if np_dtype != out._array.dtype:
+                from minigrad.ops.elementwise import CastFn
+
+                out = CastFn.apply(out, np_dtype)
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to(device or "cuda")
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Mirrors ``Tensor.type_as``."""
+        return self.to(other.dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"minigrad.{self.dtype.name}"
+        return self.to(dtype)
+
+    # -- Python protocol ----------------------------------------------------------------
+    def __repr__(self) -> str:
+        return format_tensor(self)
+
+    def __len__(self) -> int:
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._array.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self._array.size} elements is "
+                "ambiguous; use .any() or .all()"
+            )
+        return bool(self._array.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # -- in-place machinery -------------------------------------------------------------
+    def _check_inplace(self, op: str) -> bool:
+        """Returns True when the in-place op must be recorded in the graph."""
+        if not self._array.flags.writeable:
+            raise RuntimeError(
+                f"{op}: this tensor shares memory that cannot be written (an expand() or "
+                "broadcast view); clone() it first"
+            )
+        if not is_grad_enabled():
+            return False
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                "operation; wrap the update in minigrad.no_grad() or use .data"
+            )
+        return True
+
+    def _rebase(self, result: Tensor, op: str) -> Tensor:
+        """Writes ``result`` into this tensor's memory and makes it this tensor's history."""
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {tuple(result.shape)}, which cannot be written "
+                f"in place into a tensor of shape {tuple(self.shape)}"
+            )
+        self._array[...] = result._array
+        self._version[0] += 1
+        if result.grad_fn is not None:
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+            self._requires_grad = True
+        return self
+
+    def _snapshot(self) -> Tensor:
+        """The current value and history as a separate tensor, kept safe from the write."""
+        old = Tensor._wrap(np.array(self._array, copy=True), self._device)
+        old._requires_grad = self._requires_grad  # never a leaf here: _check_inplace
+        old.grad_fn, old._output_nr = self.grad_fn, self._output_nr
+        return old

@@ -1,0 +1,474 @@
+"""Tensor arithmetic, comparisons, elementwise math and reductions (a mixin of ``Tensor``).
+
+Each method checks its arguments, applies PyTorch's type promotion, then calls one
+Function from ``minigrad.ops``."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from minigrad import _dtype
+from minigrad.ops import elementwise as ew
+from minigrad.ops import linalg, reduce
+
+__all__ = ["MathMixin", "broadcast_shapes", "DimensionError"]
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+class DimensionError(IndexError, ValueError):
+    """A dimension argument out of range (an IndexError, as PyTorch, and a ValueError)."""
+
+
+def broadcast_shapes(a, b, op: str) -> tuple:
+    """NumPy/PyTorch broadcasting of two shapes, or a ValueError naming both."""
+    try:
+        return np.broadcast_shapes(tuple(a), tuple(b))
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together"
+        ) from None
+
+
+def as_tensor_operand(value, dtype: _dtype.dtype, device, op: str):
+    """``value`` (Tensor or Python number) as a Tensor of ``dtype``."""
+    from minigrad._tensor import Tensor
+
+    if isinstance(value, Tensor):
+        if value.device != device:
+            raise RuntimeError(
+                f"{op}: expected all tensors on the same device, found {device} and "
+                f"{value.device}"
+            )
+        return value if value._array.dtype == dtype.numpy else value.to(dtype)
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return Tensor._wrap(np.asarray(value, dtype=dtype.numpy), device)
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value.astype(dtype.numpy, copy=False), device)
+    raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
+
+
+class MathMixin:
+    __slots__ = ()
+
+    # -- helpers ------------------------------------------------------------------------
+    def _dim(self, dim, op: str) -> int:
+        n = max(self.ndim, 1)
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+        if not -n <= dim < n:
+            raise DimensionError(
+                f"{op}: dim {dim} is out of range for a tensor of shape {tuple(self.shape)} "
+                f"(expected a value in [{-n}, {n - 1}])"
+            )
+        return int(dim) % n
+
+    def _dims(self, dim, op: str) -> tuple:
+        """Normalised reduction axes: None means all; an int or a tuple of ints."""
+        if dim is None:
+            return tuple(range(self.ndim))
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        out = tuple(self._dim(d, op) for d in dims)
+        if len(set(out)) != len(out):
+            raise ValueError(f"{op}: dim {tuple(dims)} names a dimension twice")
+        if self.ndim == 0:
+            return ()
+        return out
+
+    def _binary(self, other, fn, op: str, reverse: bool = False, promote=None):
+        dtype = _dtype.result_type(self, other)
+        if promote is not None:
+            dtype = promote(dtype)
+        a = as_tensor_operand(self, dtype, self.device, op)
+        b = as_tensor_operand(other, dtype, self.device, op)
+        broadcast_shapes(a.shape, b.shape, op)
+        return fn.apply(b, a) if reverse else fn.apply(a, b)
+
+    def _float_unary(self, fn, op: str):
+        x = self if self.is_floating_point() else self.to(_dtype.float32)
+        return fn.apply(x)
+
+    # -- arithmetic ---------------------------------------------------------------------
+    def __add__(self, other):
+        return self._binary(other, ew.AddFn, "add")
+
+    def __radd__(self, other):
+        return self._binary(other, ew.AddFn, "add", reverse=True)
+
+    def __sub__(self, other):
+        return self._binary(other, ew.SubFn, "sub")
+
+    def __rsub__(self, other):
+        return self._binary(other, ew.SubFn, "sub", reverse=True)
+
+    def __mul__(self, other):
+        return self._binary(other, ew.MulFn, "mul")
+
+    def __rmul__(self, other):
+        return self._binary(other, ew.MulFn, "mul", reverse=True)
+
+    def __truediv__(self, other):
+        return self._binary(other, ew.DivFn, "div", promote=_dtype.float_result)
+
+    def __rtruediv__(self, other):
+        return self._binary(other, ew.DivFn, "div", reverse=True, promote=_dtype.float_result)
+
+    def __pow__(self, other):
+        return self._binary(other, ew.PowFn, "pow")
+
+    def __rpow__(self, other):
+        return self._binary(other, ew.PowFn, "pow", reverse=True)
+
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(as_tensor_operand(other, self.dtype, self.device, "matmul"), self)
+
+    def __neg__(self):
+        return ew.NegFn.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def add(self, other, alpha=1):
+        """Mirrors ``Tensor.add(other, alpha=1)``."""
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        """Mirrors ``Tensor.pow``."""
+        return self**exponent
+
+    def matmul(self, other):
+        return _matmul(self, other)
+
+    def neg(self):
+        return -self
+
+    # -- comparisons (no gradient) --------------------------------------------------------
+    def _compare(self, other, ufunc, op: str):
+        dtype = _dtype.result_type(self, other)
+        a = as_tensor_operand(self, dtype, self.device, op)
+        b = as_tensor_operand(other, dtype, self.device, op)
+        broadcast_shapes(a.shape, b.shape, op)
+        return self._wrap(ufunc(a._array, b._array), self.device)
+
+    def __eq__(self, other):
+        if not isinstance(other, (MathMixin, int, float, bool, np.number, np.ndarray)):
+            return NotImplemented
+        return self._compare(other, np.equal, "eq")
+
+    def __ne__(self, other):
+        if not isinstance(other, (MathMixin, int, float, bool, np.number, np.ndarray)):
+            return NotImplemented
+        return self._compare(other, np.not_equal, "ne")
+
+    def __lt__(self, other):
+        return self._compare(other, np.less, "lt")
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal, "le")
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater, "gt")
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal, "ge")
+
+    def eq(self, other):
+        """Mirrors ``Tensor.eq``."""
+        return self._compare(other, np.equal, "eq")
+
+    def ne(self, other):
+        return self._compare(other, np.not_equal, "ne")
+
+    def lt(self, other):
+        return self._compare(other, np.less, "lt")
+
+    def le(self, other):
+        return self._compare(other, np.less_equal, "le")
+
+    def gt(self, other):
+        return self._compare(other, np.greater, "gt")
+
+    def ge(self, other):
+        return self._compare(other, np.greater_equal, "ge")
+
+    def equal(self, other) -> bool:
+        """Mirrors ``Tensor.equal``: same shape and values."""
+        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
+        return bool(np.allclose(self._array, other._array, rtol=rtol, atol=atol))
+
+    def __invert__(self):
+        if self._array.dtype != np.bool_:
+            return self._wrap(~self._array, self.device)
+        return self._wrap(np.logical_not(self._array), self.device)
+
+    def __and__(self, other):
+        return self._compare(other, np.bitwise_and, "and")
+
+    def __or__(self, other):
+        return self._compare(other, np.bitwise_or, "or")
+
+    def any(self, dim=None, keepdim=False):
+        return self._wrap(np.any(self._array, axis=self._dims(dim, "any"), keepdims=keepdim))
+
+    def all(self, dim=None, keepdim=False):
+        return self._wrap(np.all(self._array, axis=self._dims(dim, "all"), keepdims=keepdim))
+
+    # -- elementwise math ---------------------------------------------------------------
+    def exp(self):
+        """Mirrors ``Tensor.exp``."""
+        return self._float_unary(ew.ExpFn, "exp")
+
+    def log(self):
+        """Mirrors ``Tensor.log``."""
+        return self._float_unary(ew.LogFn, "log")
+
+    def sqrt(self):
+        """Mirrors ``Tensor.sqrt``."""
+        return self._float_unary(ew.SqrtFn, "sqrt")
+
+    def tanh(self):
+        """Mirrors ``Tensor.tanh``."""
+        return self._float_unary(ew.TanhFn, "tanh")
+
+    def sigmoid(self):
+        """Mirrors ``Tensor.sigmoid``."""
+        return self._float_unary(ew.SigmoidFn, "sigmoid")
+
+    def abs(self):
+        """Mirrors ``Tensor.abs``."""
+        return ew.AbsFn.apply(self)
+
+    def relu(self):
+        """Mirrors ``Tensor.relu``."""
+        return ew.ReluFn.apply(self)
+
+    def square(self):
+        return self * self
+
+    def clamp(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
+        """Mirrors ``Tensor.clamp(min, max)`` with numbers as bounds."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        from minigrad._tensor import Tensor
+
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = out.maximum(min) if isinstance(min, Tensor) else out.clamp(min=min)
+            if max is not None:
+                out = out.minimum(max) if isinstance(max, Tensor) else out.clamp(max=max)
+            return out
+        return ew.ClampFn.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        """Mirrors ``torch.maximum``."""
+        return self._binary(other, ew.MaximumFn, "maximum")
+
+    def minimum(self, other):
+        """Mirrors ``torch.minimum``."""
+        return self._binary(other, ew.MinimumFn, "minimum")
+
+    # -- reductions ---------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False, dtype=None):
+        """Mirrors ``Tensor.sum``; bool and integer tensors sum to int64."""
+        x = self
+        if dtype is not None:
+            x = x.to(dtype)
+        elif x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
+            x = x.to(_dtype.int64)
+        return reduce.SumFn.apply(x, x._dims(dim, "sum"), keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        """Mirrors ``Tensor.mean`` (floating point tensors only, as PyTorch)."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"mean: expected a floating point tensor, got dtype {self.dtype}; call "
+                ".float() first"
+            )
+        return reduce.MeanFn.apply(self, self._dims(dim, "mean"), keepdim)
+
+    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+        """Mirrors ``Tensor.var``: unbiased (correction 1) unless told otherwise."""
+        if not self.is_floating_point():
+            raise RuntimeError(f"var: expected a floating point tensor, got dtype {self.dtype}")
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return reduce.VarFn.apply(self, self._dims(dim, "var"), correction, keepdim)
+
+    def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+        """Mirrors ``Tensor.std``."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _extreme(self, dim, keepdim, largest: bool, op: str):
+        from minigrad._tensor import Tensor
+
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        if self.numel() == 0:
+            raise RuntimeError(f"{op}: the tensor of shape {tuple(self.shape)} is empty")
+        if dim is None:
+            return reduce.MaxAllFn.apply(self, largest)
+        d = self._dim(dim, op)
+        if self.ndim == 0:
+            return ValuesIndices(self.clone(), self._wrap(np.zeros((), np.int64)))
+        values, indices = reduce.MaxDimFn.apply(self, d, keepdim, largest)
+        return ValuesIndices(values, indices)
+
+    def max(self, dim=None, keepdim: bool = False):
+        """Mirrors ``Tensor.max``: the maximum, or ``(values, indices)`` along ``dim``."""
+        return self._extreme(dim, keepdim, True, "max")
+
+    def min(self, dim=None, keepdim: bool = False):
+        """Mirrors ``Tensor.min``."""
+        return self._extreme(dim, keepdim, False, "min")
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        """Mirrors ``Tensor.argmax`` (flat index when ``dim`` is None)."""
+        return self._arg_extreme(dim, keepdim, np.argmax, "argmax")
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        """Mirrors ``Tensor.argmin``."""
+        return self._arg_extreme(dim, keepdim, np.argmin, "argmin")
+
+    def _arg_extreme(self, dim, keepdim, func, op: str):
+        if self.numel() == 0:
+            raise RuntimeError(f"{op}: the tensor of shape {tuple(self.shape)} is empty")
+        if dim is None:
+            out = np.asarray(func(self._array))
+            if keepdim:
+                out = out.reshape((1,) * self.ndim)
+        else:
+            d = self._dim(dim, op)
+            arr = self._array.reshape(1) if self.ndim == 0 else self._array
+            out = func(arr, axis=d, keepdims=keepdim)
+            if self.ndim == 0:
+                out = out.reshape(())
+        return self._wrap(out.astype(np.int64), self.device)
+
+    def softmax(self, dim: int):
+        """Mirrors ``Tensor.softmax``: exp(x - max) / sum, stable for large inputs."""
+        if self.numel() == 0:
+            return self.clone()
+        x = self if self.is_floating_point() else self.to(_dtype.float32)
+        return reduce.SoftmaxFn.apply(x, x._dim(dim, "softmax") if x.ndim else None)
+
+    def log_softmax(self, dim: int):
+        """Mirrors ``Tensor.log_softmax``: x - max - log(sum(exp(x - max)))."""
+        if self.numel() == 0:
+            return self.clone()
+        x = self if self.is_floating_point() else self.to(_dtype.float32)
+        return reduce.LogSoftmaxFn.apply(x, x._dim(dim, "log_softmax") if x.ndim else None)
+
+    # -- in-place arithmetic --------------------------------------------------------------
+    def _inplace(self, op: str, compute):
+        """Runs ``compute(tensor) -> Tensor`` and writes the result into ``self``."""
+        if self._check_inplace(op):
+            return self._rebase(compute(self._snapshot()), op)
+        from minigrad.autograd.grad_mode import no_grad
+
+        with no_grad():
+            result = compute(self)
+        if result.shape != self.shape:
+            self._rebase(result, op)  # raises with the shapes
+        self._array[...] = result._array
+        self._version[0] += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace("add_", lambda t: t + other)
+
+    def __isub__(self, other):
+        return self._inplace("sub_", lambda t: t - other)
+
+    def __imul__(self, other):
+        return self._inplace("mul_", lambda t: t * other)
+
+    def __itruediv__(self, other):
+        return self._inplace("div_", lambda t: t / other)
+
+    def add_(self, other, alpha=1):
+        """Mirrors ``Tensor.add_``."""
+        return self._inplace("add_", lambda t: t.add(other, alpha=alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", lambda t: t.sub(other, alpha=alpha))
+
+    def mul_(self, other):
+        return self._inplace("mul_", lambda t: t * other)
+
+    def div_(self, other):
+        return self._inplace("div_", lambda t: t / other)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return self._inplace("clamp_", lambda t: t.clamp(min, max))
+
+    def zero_(self):
+        """Mirrors ``Tensor.zero_``."""
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Mirrors ``Tensor.fill_``."""
+        self._check_inplace_data("fill_")
+        self._array[...] = value
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src):
+        """Mirrors ``Tensor.copy_`` (broadcasting ``src`` into this tensor's shape)."""
+        from minigrad._tensor import Tensor
+
+        if isinstance(src, Tensor) and src.requires_grad and self._check_inplace("copy_"):
+            return self._rebase(src.to(self.dtype).expand(self.shape).clone(), "copy_")
+        self._check_inplace_data("copy_")
+        arr = src._array if isinstance(src, Tensor) else np.asarray(src)
+        broadcast_shapes(arr.shape, self.shape, "copy_")
+        self._array[...] = arr
+        self._version[0] += 1
+        return self
+
+    def _check_inplace_data(self, op: str) -> None:
+        """Checks for writes that carry no gradient (fill_, copy_ of constants)."""
+        if self._check_inplace(op) and self.grad_fn is not None:
+            self.grad_fn = None  # the old history no longer describes the values
+            self._requires_grad = False
+
+
+def _matmul(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
+            f"and {tuple(b.shape)}"
+        )
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
+            f"{b.dtype}"
+        )
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({k_a} != {k_b})"
+        )
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else (), "matmul (batch)")
+    return linalg.MatMulFn.apply(a, b)

@@ -1,0 +1,171 @@
+"""Differentiable operations: ``Function``, its ``ctx``, and the graph nodes it records.
+
+Mirrors ``torch.autograd.Function``: subclasses define ``forward(ctx, *args)`` and
+``backward(ctx, *grad_outputs)`` as static methods and are called through ``apply``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
+
+__all__ = ["Function", "Context", "Node", "AccumulateGrad"]
+
+
+class Context:
+    """What ``forward`` leaves for ``backward``: saved tensors, flags and plain attributes."""
+
+    def __init__(self, device, needs_input_grad: tuple[bool, ...]):
+        self.device = device
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple = ()
+        self._non_differentiable: set[int] = set()
+
+    @property
+    def backend(self):
+        """The kernel module for this op's device (``minigrad.backends.cpu`` or ``.cuda``),
+        imported on first use so that ``import minigrad`` stays fast."""
+        from minigrad.backends import backend_for
+
+        return backend_for(self.device.type)
+
+    def save_for_backward(self, *tensors) -> None:
+        """Mirrors ``ctx.save_for_backward``; in-place changes to them are detected later."""
+        self._saved = tuple((t, None if t is None else t._version[0]) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        out = []
+        for t, version in self._saved:
+            if t is not None and t._version[0] != version:
+                raise RuntimeError(
+                    "backward: one of the tensors saved for the gradient computation was "
+                    f"modified by an in-place operation (shape {tuple(t.shape)}, version "
+                    f"{t._version[0]}, expected {version}); clone it before changing it"
+                )
+            out.append(t)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Mirrors ``ctx.mark_non_differentiable``: these outputs get no gradient."""
+        self._non_differentiable.update(id(t) for t in tensors)
+
+
+class Node:
+    """One recorded backward step: the Function, its ctx, and one edge per forward argument.
+
+    An edge is ``(node, output_nr)`` or None where that argument needs no gradient."""
+
+    __slots__ = ("function", "ctx", "edges", "output_meta", "__weakref__")
+
+    def __init__(self, function, ctx, edges, output_meta):
+        self.function = function
+        self.ctx = ctx
+        self.edges = edges
+        self.output_meta = output_meta  # (shape, numpy dtype) per output
+
+    def name(self) -> str:
+        base = self.function.__name__
+        return (base[:-2] if base.endswith("Fn") else base) + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(e if e is not None else (None, 0) for e in self.edges)
+
+
+class AccumulateGrad:
+    """The node of a leaf tensor: gradients reaching it are added to ``leaf.grad``."""
+
+    __slots__ = ("variable", "__weakref__")
+    edges = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def output_meta(self):
+        return ((self.variable.shape, self.variable._array.dtype),)
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+def gradient_edge(tensor):
+    """The (node, output_nr) through which gradient reaches ``tensor``."""
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    return (tensor._accumulator(), 0)
+
+
+def _common_device(tensors, name: str):
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        listed = " and ".join(sorted(str(d) for d in devices))
+        raise RuntimeError(f"{name}: expected all tensors on the same device, found {listed}")
+    if devices:
+        return devices.pop()
+    from minigrad._device import CPU
+
+    return CPU
+
+
+class Function:
+    """Mirrors ``torch.autograd.Function``: subclass it with static ``forward`` and
+    ``backward`` and call ``MyFn.apply(*args)``.
+
+    ``forward`` may return arrays or Tensors (one or a tuple); ``backward`` returns one
+    gradient per forward argument (None where there is none), as arrays or Tensors."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("Function subclasses must define backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args):
+        from minigrad._tensor import Tensor
+
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        device = _common_device(tensors, cls.__name__)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        record = is_grad_enabled() and any(needs)
+        ctx = Context(device, needs)
+        with no_grad():
+            raw = cls.forward(ctx, *args)
+        single = not isinstance(raw, tuple)
+        outputs = tuple(_as_output(r, device, args) for r in ((raw,) if single else raw))
+        if record:
+            edges = tuple(gradient_edge(a) if n else None for a, n in zip(args, needs))
+            meta = tuple((o.shape, o._array.dtype) if o is not None else None for o in outputs)
+            node = Node(cls, ctx, edges, meta)
+            for nr, out in enumerate(outputs):
+                if out is None or id(out) in ctx._non_differentiable:
+                    continue
+                if not out.dtype.is_floating_point:
+                    continue
+                out.requires_grad = True
+                out.grad_fn = node
+                out._output_nr = nr
+        return outputs[0] if single else outputs
+
+
+def _as_output(value, device, args):
+    from minigrad._tensor import Tensor
+
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        if any(value is a for a in args):  # never re-label an input as an output
+            return Tensor._wrap(value._array, device, version=value._version)
+        return value
+    return Tensor._wrap(np.asarray(value), device)

@@ -1,0 +1,1 @@
+"""Differentiable operations (``Function`` subclasses), one module per op family."""

@@ -1,0 +1,35 @@
+"""Matrix products (NumPy's ``matmul`` calls BLAS)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+from minigrad.ops.elementwise import unbroadcast
+
+
+class MatMulFn(Function):
+    """``a @ b`` with NumPy's rules: 1-D operands gain and lose a dimension, batch
+    dimensions broadcast. Backward works on the 2-D-or-more forms, then undoes both."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a._array, b._array)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        av = a._array[None, :] if a.ndim == 1 else a._array
+        bv = b._array[:, None] if b.ndim == 1 else b._array
+        gv = g._array
+        if a.ndim == 1:
+            gv = np.expand_dims(gv, -2 if b.ndim > 1 else 0)
+        if b.ndim == 1:
+            gv = gv[..., None]
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(np.matmul(gv, np.swapaxes(bv, -1, -2)), av.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(np.matmul(np.swapaxes(av, -1, -2), gv), bv.shape).reshape(b.shape)
+        return ga, gb

@@ -1,0 +1,130 @@
+"""Reductions and normalisations: sum, mean, var, max/min, softmax, log_softmax.
+
+``dims`` arrive normalised (a tuple of non-negative axes) from ``_tensor_math``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+
+
+def _expand_back(g: np.ndarray, in_shape, dims, keepdim: bool) -> np.ndarray:
+    """Reshapes a reduced gradient so that it broadcasts against the input again."""
+    if not keepdim:
+        shape = [1 if i in dims else n for i, n in enumerate(in_shape)]
+        g = g.reshape(shape)
+    return np.broadcast_to(g, in_shape)
+
+
+class SumFn(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return np.sum(x._array, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g._array, ctx.in_shape, ctx.dims, ctx.keepdim), None, None
+
+
+class MeanFn(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.count = int(np.prod([x.shape[d] for d in dims]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.mean(x._array, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _expand_back(g._array, ctx.in_shape, ctx.dims, ctx.keepdim)
+        return g / max(ctx.count, 1), None, None
+
+
+class VarFn(Function):
+    """Variance with ``correction`` (1 = unbiased, as PyTorch's default)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        xv = x._array
+        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.centered = xv - xv.mean(axis=dims, keepdims=True)
+        n = int(np.prod([x.shape[d] for d in dims]))
+        ctx.denom = max(n - correction, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sq = np.sum(ctx.centered * ctx.centered, axis=dims, keepdims=keepdim)
+            return (sq / ctx.denom).astype(xv.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _expand_back(g._array, ctx.in_shape, ctx.dims, ctx.keepdim)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return g * (2 / ctx.denom) * ctx.centered, None, None, None
+
+
+class MaxDimFn(Function):
+    """``max(dim)`` / ``min(dim)``: (values, indices); the gradient goes to the index taken."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, largest):
+        xv = x._array
+        idx = (np.argmax if largest else np.argmin)(xv, axis=dim, keepdims=True)
+        values = np.take_along_axis(xv, idx, axis=dim)
+        ctx.in_shape, ctx.dim, ctx.idx = x.shape, dim, idx
+        if not keepdim:
+            values, idx = values.squeeze(dim), idx.squeeze(dim)
+        indices = idx.astype(np.int64)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, g_values, g_indices):
+        gx = np.zeros(ctx.in_shape, dtype=g_values._array.dtype)
+        g = g_values._array.reshape(ctx.idx.shape)
+        np.put_along_axis(gx, ctx.idx, g, axis=ctx.dim)
+        return gx, None, None, None
+
+
+class MaxAllFn(Function):
+    """``max()`` / ``min()`` over all elements: ties share the gradient evenly (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, largest):
+        xv = x._array
+        y = xv.max() if largest else xv.min()
+        ctx.mask = xv == y
+        return np.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g._array * ctx.mask / ctx.mask.sum(), None
+
+
+class SoftmaxFn(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        xv = x._array
+        e = np.exp(xv - xv.max(axis=dim, keepdims=True))
+        ctx.y = e / e.sum(axis=dim, keepdims=True)
+        ctx.dim = dim
+        return ctx.y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, gv = ctx.y, g._array
+        return y * (gv - (gv * y).sum(axis=ctx.dim, keepdims=True)), None
+
+
+class LogSoftmaxFn(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        xv = x._array
+        shifted = xv - xv.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.y, ctx.dim = y, dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        gv = g._array
+        return gv - np.exp(ctx.y) * gv.sum(axis=ctx.dim, keepdims=True), None

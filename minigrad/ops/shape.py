@@ -1,0 +1,126 @@
+"""Functions that move data without arithmetic: views, copies, indexing, cat/stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autograd.function import Function
+from minigrad.ops.elementwise import unbroadcast
+
+
+class ReshapeFn(Function):
+    """reshape/view/flatten/squeeze/unsqueeze: a view whenever NumPy can make one."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x._array.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g._array.reshape(ctx.in_shape), None
+
+
+class PermuteFn(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(np.argsort(dims))
+        return x._array.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g._array.transpose(ctx.inverse), None
+
+
+class ExpandFn(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x._array, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return unbroadcast(g._array, ctx.in_shape), None
+
+
+class CloneFn(Function):
+    """clone/contiguous: a fresh C-contiguous copy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x._array, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, g):
+        return g._array
+
+
+def _is_basic(key: tuple) -> bool:
+    """True when indexing with ``key`` makes a view (ints, slices, None, Ellipsis only)."""
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
+
+
+class GetItemFn(Function):
+    """``x[key]``; ``key`` holds ints, slices, None, Ellipsis and index arrays. Repeated
+    indices accumulate in backward (``np.add.at``)."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.in_shape, ctx.key, ctx.dtype = x.shape, key, x._array.dtype
+        return x._array[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = np.zeros(ctx.in_shape, dtype=g._array.dtype)
+        if _is_basic(ctx.key):
+            gx[ctx.key] = g._array
+        else:
+            np.add.at(gx, ctx.key, g._array)
+        return gx, None
+
+
+class SetItemFn(Function):
+    """``out = old.clone(); out[key] = value`` as a differentiable step, used to record
+    ``tensor[key] = value`` on tensors that take part in autograd."""
+
+    @staticmethod
+    def forward(ctx, old, value, key):
+        out = np.array(old._array, copy=True)
+        out[key] = value._array
+        ctx.key, ctx.value_shape = key, value.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        g_old = g_value = None
+        if ctx.needs_input_grad[0]:
+            g_old = np.array(g._array, copy=True)
+            g_old[ctx.key] = 0
+        if ctx.needs_input_grad[1]:
+            g_value = unbroadcast(np.asarray(g._array[ctx.key]), ctx.value_shape)
+        return g_old, g_value, None
+
+
+class CatFn(Function):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([t.shape[dim] for t in tensors])[:-1]
+        return np.concatenate([t._array for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        parts = np.split(g._array, ctx.bounds, axis=ctx.dim)
+        return (None, *(p if need else None for p, need in zip(parts, ctx.needs_input_grad[1:])))
+
+
+class StackFn(Function):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        return np.stack([t._array for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        parts = np.moveaxis(g._array, ctx.dim, 0)
+        return (None, *(p if need else None for p, need in zip(parts, ctx.needs_input_grad[1:])))
