@@ -69,7 +69,7 @@ def _format_block(a, indent, fmt, width, summarize) -> str:
         return fmt(a.item()).rjust(width)
     if a.ndim == 1:
         items = [
-            "..." if v is None else fmt(v).rjust(width)
+            " ..." if v is None else fmt(v).rjust(width)  # PyTorch pads this marker
             for v in _edge_list(a, summarize)
         ]
         per_line = max(1, (_LINEWIDTH - indent) // (width + 2))

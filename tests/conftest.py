@@ -1,0 +1,35 @@
+"""Shared test setup: Hypothesis profiles, NUMBA_BOUNDSCHECK, and a clean state per test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NUMBA_BOUNDSCHECK", "1")  # before numba is imported anywhere
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile("ci", max_examples=40, derandomize=True, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=300, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _restore_state():
+    """Each test starts with gradients on and the same seeds, and leaves them so."""
+    import minigrad as mg
+    from minigrad.autograd.grad_mode import _set
+
+    mg.manual_seed(0)
+    np.random.seed(0)
+    _set(True)
+    yield
+    _set(True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long-running tests (training, subprocesses)")
+    config.addinivalue_line("markers", "cuda: needs the CUDA backend (real GPU or simulator)")
