@@ -1,0 +1,174 @@
+"""Convolutions: ``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d`` (mirror torch.nn.functional)."""
+
+from __future__ import annotations
+
+from minigrad._tensor import Tensor
+from minigrad.backends._geometry import same_padding
+from minigrad.nn.functional._args import (
+    batched,
+    check_float,
+    check_same_dtype,
+    check_tensor,
+    non_negative,
+    ntuple,
+    positive,
+)
+from minigrad.ops.conv import ConvFn, ConvTransposeFn
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+
+def _check_common(op, x, weight, bias, nd, groups):
+    check_tensor(x, op)
+    check_tensor(weight, op, "weight")
+    check_float(x, op)
+    check_same_dtype(op, input=x, weight=weight, bias=bias)
+    if weight.ndim != nd + 2:
+        raise ValueError(
+            f"{op}: weight must be {nd + 2}-D (out_channels, in_channels/groups, *kernel), got "
+            f"shape {tuple(weight.shape)}"
+        )
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+
+
+def _check_bias(op, bias, channels):
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise ValueError(
+            f"{op}: bias must have shape ({channels},) to match the output channels, got "
+            f"{tuple(bias.shape)}"
+        )
+
+
+def _resolve_padding(op, padding, x_spatial, kernel, stride, dilation):
+    """(before, after) per dim from an int, a tuple, 'valid' or 'same'."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            return tuple(
+                same_padding(n, k, s, d) for n, k, s, d in zip(x_spatial, kernel, stride, dilation)
+            )
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    pads = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+    return tuple((p, p) for p in pads)
+
+
+def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
+    _check_common(op, input, weight, bias, nd, groups)
+    x, unbatched = batched(input, nd, op)
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    c_in, c_out, kernel = x.shape[1], weight.shape[0], tuple(weight.shape[2:])
+    if c_in % groups or c_out % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide both in_channels ({c_in}) and out_channels "
+            f"({c_out}); input {tuple(input.shape)}, weight {tuple(weight.shape)}"
+        )
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"{op}: input has {c_in} channels but weight {tuple(weight.shape)} with groups="
+            f"{groups} expects {weight.shape[1] * groups} (input shape {tuple(input.shape)})"
+        )
+    _check_bias(op, bias, c_out)
+    pads = _resolve_padding(op, padding, x.shape[2:], kernel, stride, dilation)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(r > p for r, p in zip(reach, padded)):
+        raise ValueError(
+            f"{op}: kernel size {kernel} (dilated to {reach}) is larger than the padded input "
+            f"{padded} (input shape {tuple(input.shape)}, padding {pads})"
+        )
+    y = ConvFn.apply(x, weight, bias, stride, pads, dilation, groups)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv1d``. Shape: (N, C_in, L) → (N, C_out, L_out).
+
+    ``padding='same'`` also works with stride > 1 (output ``ceil(L / stride)``, the
+    TensorFlow/Keras rule), which PyTorch rejects."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv2d`` (a cross-correlation).
+    Shape: input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW) → (N, C_out, H_out, W_out).
+
+    ``padding`` is an int, a pair, 'valid' or 'same'; 'same' pads asymmetrically for even
+    kernels as PyTorch does, and also works with stride > 1 (output ``ceil(H / stride)``,
+    the TensorFlow/Keras rule), which PyTorch rejects."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv3d``. Shape: (N, C_in, D, H, W) → (N, C_out, D', H', W')."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups,
+                    dilation):  # noqa: A002
+    _check_common(op, input, weight, bias, nd, groups)
+    x, unbatched = batched(input, nd, op)
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple, got {padding!r}")
+    pad = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+    out_pad = non_negative(ntuple(output_padding, nd, op, "output_padding"), op, "output_padding")
+    c_in, kernel = x.shape[1], tuple(weight.shape[2:])
+    if weight.shape[0] != c_in:
+        raise ValueError(
+            f"{op}: input has {c_in} channels but weight {tuple(weight.shape)} expects "
+            f"{weight.shape[0]} (weight is (in_channels, out_channels/groups, *kernel))"
+        )
+    if c_in % groups:
+        raise ValueError(f"{op}: groups={groups} must divide in_channels ({c_in})")
+    c_out = weight.shape[1] * groups
+    _check_bias(op, bias, c_out)
+    for op_i, s, d in zip(out_pad, stride, dilation):
+        if op_i >= max(s, d):
+            raise ValueError(
+                f"{op}: output_padding {out_pad} must be smaller than stride {stride} or "
+                f"dilation {dilation}"
+            )
+    sizes = [
+        (n - 1) * s - 2 * p + d * (k - 1) + o + 1
+        for n, s, p, d, k, o in zip(x.shape[2:], stride, pad, dilation, kernel, out_pad)
+    ]
+    if any(n <= 0 for n in sizes):
+        raise ValueError(
+            f"{op}: the output size {tuple(sizes)} is not positive (input shape "
+            f"{tuple(input.shape)}, kernel {kernel}, stride {stride}, padding {pad})"
+        )
+    pads = tuple((p, p) for p in pad)
+    out_shape = (x.shape[0], c_out, *sizes)
+    y = ConvTransposeFn.apply(x, weight, bias, out_shape, stride, pads, dilation, groups)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv_transpose1d``. Weight (C_in, C_out/groups, k)."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv_transpose2d``.
+    Shape: (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) → (N, C_out, H_out, W_out),
+    H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv_transpose3d``."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)

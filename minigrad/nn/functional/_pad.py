@@ -1,0 +1,64 @@
+"""``pad`` (mirrors torch.nn.functional.pad): constant, reflect, replicate, circular."""
+
+from __future__ import annotations
+
+from minigrad._tensor import Tensor
+from minigrad.nn.functional._args import check_tensor
+from minigrad.ops.pad import PadFn
+
+__all__ = ["pad"]
+
+_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs starting
+    from the LAST dimension, e.g. ``(left, right, top, bottom)`` for the last two dims.
+
+    'constant' pads any trailing dims (negative amounts crop); 'reflect', 'replicate' and
+    'circular' pad the last 1, 2 or 3 dims of a 2- to 5-D input, as PyTorch."""
+    op = "pad"
+    check_tensor(input, op)
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {_MODES}, got {mode!r}")
+    try:
+        flat = tuple(int(p) for p in pad)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: pad must be a sequence of ints, got {pad!r}") from None
+    if len(flat) % 2 or len(flat) // 2 > input.ndim:
+        raise ValueError(
+            f"{op}: pad {flat} must have an even length of at most 2 * {input.ndim} for "
+            f"input shape {tuple(input.shape)}"
+        )
+    k = len(flat) // 2
+    if k == 0:
+        return input.clone()
+    pairs = tuple((flat[2 * i], flat[2 * i + 1]) for i in range(k))[::-1]  # first dim first
+    spatial = tuple(input.shape[input.ndim - k :])
+    if mode != "constant":
+        if value not in (None, 0):
+            raise ValueError(f"{op}: value is only used with mode='constant', got mode={mode!r}")
+        if k > 3 or input.ndim not in range(k + 1, k + 3):
+            raise ValueError(
+                f"{op}: mode {mode!r} pads the last 1, 2 or 3 dims of a (C, *S) or (N, C, *S) "
+                f"input; got pad {flat} for input shape {tuple(input.shape)}"
+            )
+        for n, (lo, hi) in zip(spatial, pairs):
+            if lo < 0 or hi < 0:
+                raise ValueError(f"{op}: mode {mode!r} needs non-negative padding, got {flat}")
+            limit = n - 1 if mode == "reflect" else n
+            if max(lo, hi) > limit or n == 0:
+                raise ValueError(
+                    f"{op}: {mode} padding {flat} is too large for input shape "
+                    f"{tuple(input.shape)} (at most {limit} along a dim of size {n})"
+                )
+    else:
+        for n, (lo, hi) in zip(spatial, pairs):
+            if n + lo + hi < 0:
+                raise ValueError(
+                    f"{op}: pad {flat} crops more than the input shape {tuple(input.shape)} has"
+                )
+    lead = tuple(input.shape[: input.ndim - k])
+    x = input.reshape((-1, 1) + spatial)  # (N, C=1, *S): the layout the kernels take
+    y = PadFn.apply(x, pairs, mode, 0.0 if value is None else float(value))
+    return y.reshape(lead + tuple(y.shape[2:]))

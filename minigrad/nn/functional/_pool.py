@@ -1,0 +1,175 @@
+"""Pooling: max, average and adaptive pools (mirror torch.nn.functional)."""
+
+from __future__ import annotations
+
+from minigrad._tensor import Tensor
+from minigrad.backends._geometry import pooled_size
+from minigrad.nn.functional._args import (
+    batched,
+    check_float,
+    check_tensor,
+    non_negative,
+    ntuple,
+    positive,
+)
+from minigrad.ops.pool import AdaptiveAvgPoolFn, AdaptiveMaxPoolFn, AvgPoolFn, MaxPoolFn
+
+__all__ = [
+    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+]
+
+
+def _pool_geometry(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checks the arguments and returns (kernel, stride, padding, dilation, out_size)."""
+    kernel = positive(ntuple(kernel_size, nd, op, "kernel_size"), op, "kernel_size")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    pad = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+    dil = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(
+            f"{op}: padding {pad} must be at most half of kernel_size {kernel}"
+        )
+    spatial = tuple(x.shape[2:])
+    out = tuple(
+        pooled_size(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip(spatial, kernel, stride, pad, dil)
+    )
+    if any(o <= 0 for o in out):
+        raise ValueError(
+            f"{op}: input of shape {tuple(x.shape)} is too small for kernel_size {kernel}, "
+            f"stride {stride}, padding {pad}, dilation {dil}: computed output size {out}"
+        )
+    return kernel, stride, pad, dil, out
+
+
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):  # noqa: A002
+    check_tensor(input, op)
+    check_float(input, op)
+    x, unbatched = batched(input, nd, op)
+    kernel, stride, pad, dil, out = _pool_geometry(
+        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    y, indices = MaxPoolFn.apply(x, kernel, stride, pad, dil, out)
+    if unbatched:
+        y, indices = y.squeeze(0), indices.squeeze(0)
+    return (y, indices) if return_indices else y
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):  # noqa: A002
+    """Mirrors ``torch.nn.functional.max_pool1d``. Shape: (N, C, L) → (N, C, L_out)."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):  # noqa: A002
+    """Mirrors ``torch.nn.functional.max_pool2d``. Shape: (N, C, H, W) → (N, C, H_out, W_out).
+
+    Padding acts as -inf; in ``ceil_mode`` a last window that would start in the padding
+    is dropped (PyTorch's rule); indices are flat positions ``h * W + w`` in each plane."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):  # noqa: A002
+    """Mirrors ``torch.nn.functional.max_pool3d``."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):  # noqa: A002
+    check_tensor(input, op)
+    check_float(input, op)
+    x, unbatched = batched(input, nd, op)
+    kernel, stride, pad, _, out = _pool_geometry(
+        op, nd, x, kernel_size, stride, padding, 1, ceil_mode
+    )
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool) or int(divisor_override) <= 0
+    ):
+        raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+    y = AvgPoolFn.apply(x, kernel, stride, pad, out, bool(count_include_pad),
+                        None if divisor_override is None else int(divisor_override))
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.avg_pool1d``. Shape: (N, C, L) → (N, C, L_out)."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.avg_pool2d``. Shape: (N, C, H, W) → (N, C, H_out, W_out).
+
+    With ``count_include_pad`` the divisor counts padded positions (but not the part of a
+    ceil_mode window beyond the padding), as PyTorch."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.avg_pool3d``."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def _adaptive_size(op, nd, x, output_size) -> tuple:
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * nd
+    sizes = tuple(output_size)
+    if len(sizes) != nd:
+        raise ValueError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
+    out = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
+    if any(o <= 0 for o in out):
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    if any(n == 0 for n in x.shape[2:]):
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has an empty spatial dim")
+    return out
+
+
+def _adaptive(op, nd, input, output_size, fn):  # noqa: A002
+    check_tensor(input, op)
+    check_float(input, op)
+    x, unbatched = batched(input, nd, op)
+    return fn(x, _adaptive_size(op, nd, x, output_size)), unbatched
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.adaptive_avg_pool1d``."""
+    y, unbatched = _adaptive("adaptive_avg_pool1d", 1, input, output_size, AdaptiveAvgPoolFn.apply)
+    return y.squeeze(0) if unbatched else y
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.adaptive_avg_pool2d``: window i spans
+    [floor(i*H/H_out), ceil((i+1)*H/H_out)); sizes may exceed the input; None keeps a size."""
+    y, unbatched = _adaptive("adaptive_avg_pool2d", 2, input, output_size, AdaptiveAvgPoolFn.apply)
+    return y.squeeze(0) if unbatched else y
+
+
+def _adaptive_max(op, nd, input, output_size, return_indices):  # noqa: A002
+    (y, indices), unbatched = _adaptive(op, nd, input, output_size, AdaptiveMaxPoolFn.apply)
+    if unbatched:
+        y, indices = y.squeeze(0), indices.squeeze(0)
+    return (y, indices) if return_indices else y
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Mirrors ``torch.nn.functional.adaptive_max_pool1d``."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Mirrors ``torch.nn.functional.adaptive_max_pool2d``."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)

@@ -1,0 +1,70 @@
+"""Convolution Functions (any of 1, 2, 3 spatial dims): conv and transposed conv.
+
+A transposed convolution is the adjoint of a convolution, so both use the same three
+kernels: forward, gradient with respect to the input, gradient with respect to the
+weight, with the roles of input and output swapped."""
+
+from __future__ import annotations
+
+from minigrad.autograd.function import Function
+
+
+def _bias_sum(gy, nd):
+    return gy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
+
+
+def _add_bias(y, b, nd):
+    if b is not None:
+        y += b._array.reshape((1, -1) + (1,) * nd)
+    return y
+
+
+class ConvFn(Function):
+    """y = conv(x, w) + b. ``padding`` holds a (before, after) pair per spatial dim."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, w)
+        ctx.geometry = stride, padding, dilation, groups
+        y = ctx.backend.conv_forward(x._array, w._array, stride, padding, dilation, groups)
+        return _add_bias(y, b, len(stride))
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        g, be = gy._array, ctx.backend
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = be.conv_grad_input(g, w._array, x.shape, *ctx.geometry) if need_x else None
+        gw = be.conv_grad_weight(x._array, g, w.shape, *ctx.geometry) if need_w else None
+        gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
+        return gx, gw, gb, None, None, None, None
+
+
+class ConvTransposeFn(Function):
+    """y = conv_transpose(x, w) + b, the adjoint of ``ConvFn`` (w is (C_in, C_out/g, *k));
+    ``out_shape`` is the full output shape, output_padding included."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, out_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, w)
+        ctx.geometry = stride, padding, dilation, groups
+        y = ctx.backend.conv_grad_input(
+            x._array, w._array, out_shape, stride, padding, dilation, groups
+        )
+        return _add_bias(y, b, len(stride))
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        g, be = gy._array, ctx.backend
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = None
+        if need_x:
+            # with output_padding >= stride (allowed when dilation is larger) the adjoint
+            # yields one extra position per dim: keep the input's own extent
+            gx = be.conv_forward(g, w._array, *ctx.geometry)
+            gx = gx[(slice(None), slice(None)) + tuple(slice(0, n) for n in x.shape[2:])]
+        if need_w:
+            gw = be.conv_grad_weight(g, x._array, w.shape, *ctx.geometry)
+        gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
+        return gx, gw, gb, None, None, None, None, None
