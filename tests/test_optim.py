@@ -1,0 +1,488 @@
+"""minigrad.optim: SGD/Adam/AdamW trajectories against NumPy re-implementations of
+PyTorch's documented update rules, parameter groups, state dicts and argument errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad.optim import SGD, Adam, AdamW, Optimizer
+
+# -- NumPy references (float64), written from the algorithms in PyTorch's docs --------------
+
+
+def ref_sgd(p0, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+            maximize=False):  # fmt: skip
+    """Parameter after each step of torch.optim.SGD fed the gradients ``grads``."""
+    p, b, out = np.array(p0, dtype=np.float64), None, []
+    for g in grads:
+        g = -g if maximize else g
+        if weight_decay:
+            g = g + weight_decay * p
+        if momentum:
+            b = g.copy() if b is None else momentum * b + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+        p = p - lr * g
+        out.append(p)
+    return out
+
+
+def ref_adam(p0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+             amsgrad=False, maximize=False, decoupled=False):  # fmt: skip
+    """Parameter after each step of torch.optim.Adam (decoupled=True: AdamW). AMSGrad keeps
+    the running maximum of the raw second moment and bias-corrects it with the current
+    step, as PyTorch's implementation does."""
+    b1, b2 = betas
+    p = np.array(p0, dtype=np.float64)
+    m, v, vmax, out = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
+    for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        if weight_decay and decoupled:
+            p = p - lr * weight_decay * p
+        elif weight_decay:
+            g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        vmax = np.maximum(vmax, v)
+        m_hat = m / (1 - b1**t)
+        v_hat = (vmax if amsgrad else v) / (1 - b2**t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(p)
+    return out
+
+
+def run(opt_cls, p0, grads, dtype=mg.float64, **kwargs):
+    """Feeds ``grads`` to a minigrad optimizer and returns the parameter after each step."""
+    p = mg.tensor(p0, dtype=dtype, requires_grad=True)
+    opt = opt_cls([p], **kwargs)
+    out = []
+    for g in grads:
+        p.grad = mg.tensor(g, dtype=dtype)
+        opt.step()
+        out.append(p.detach().numpy().copy())
+    return out
+
+
+def close(actual, expected, rtol=1e-12, atol=1e-14):
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=f"step {i + 1}")
+
+
+def grads_for(shape, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=shape), [rng.normal(size=shape) for _ in range(n)]
+
+
+# -- hand-computed values -----------------------------------------------------------------
+
+
+def test_sgd_momentum_by_hand():
+    # p = 1, g = 2p each step, lr 0.1, momentum 0.9: buffer 2, 3.4, 3.98
+    p = mg.tensor([1.0], dtype=mg.float64, requires_grad=True)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    values = []
+    for _ in range(3):
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+        values.append(p.item())
+    np.testing.assert_allclose(values, [0.8, 0.46, 0.062], rtol=1e-14)
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"].numpy(), [3.98], rtol=1e-14)
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # step 1: m_hat = g, v_hat = g^2, so the update is lr * g / (|g| + eps)
+    p = mg.tensor([1.0, -2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    p.grad = mg.tensor([0.5, -4.0, 1e-3], dtype=mg.float64)
+    Adam([p], lr=0.01).step()
+    g = np.array([0.5, -4.0, 1e-3])
+    np.testing.assert_allclose(p.detach().numpy(), [1, -2, 3] - 0.01 * g / (abs(g) + 1e-8))
+
+
+# -- trajectories against the references -------------------------------------------------
+
+SGD_CASES = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.9, dampening=0.3),
+    dict(lr=0.05, momentum=0.8, nesterov=True),
+    dict(lr=0.05, momentum=0.9, weight_decay=0.1, nesterov=True),
+    dict(lr=0.02, momentum=0.5, dampening=0.5, weight_decay=0.01, maximize=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", SGD_CASES, ids=lambda k: ",".join(k))
+def test_sgd_trajectory(kwargs):
+    p0, grads = grads_for((3, 2), 6)
+    close(run(SGD, p0, grads, **kwargs), ref_sgd(p0, grads, **kwargs))
+
+
+ADAM_CASES = [
+    dict(lr=0.01),
+    dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+    dict(lr=0.01, betas=(0.3, 0.9)),  # 1 - beta1 >= 0.5: the other branch of PyTorch's lerp
+    dict(lr=0.01, weight_decay=0.1),
+    dict(lr=0.01, amsgrad=True),
+    dict(lr=0.01, amsgrad=True, weight_decay=0.05, maximize=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", ADAM_CASES, ids=lambda k: ",".join(k))
+def test_adam_trajectory(kwargs):
+    p0, grads = grads_for((4,), 8, seed=1)
+    # shrinking gradients make v fall, so AMSGrad's maximum matters
+    grads = [g / (i + 1) ** 2 for i, g in enumerate(grads)]
+    close(run(Adam, p0, grads, **kwargs), ref_adam(p0, grads, **kwargs))
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(lr=0.1, weight_decay=0.5, amsgrad=True)])
+def test_adamw_trajectory_is_decoupled(kwargs):
+    p0, grads = grads_for((2, 3), 6, seed=2)
+    expected = ref_adam(p0, grads, decoupled=True, **{"weight_decay": 1e-2, **kwargs})
+    close(run(AdamW, p0, grads, **kwargs), expected)
+    coupled = ref_adam(p0, grads, **{"weight_decay": 1e-2, **kwargs})
+    assert not np.allclose(expected[-1], coupled[-1], rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize(
+    "opt_cls, ref, kwargs",
+    [(SGD, ref_sgd, dict(lr=0.1, momentum=0.9, nesterov=True)), (Adam, ref_adam, dict(lr=0.1)),
+     (AdamW, ref_adam, dict(lr=0.1, weight_decay=0.1))],
+)  # fmt: skip
+def test_float32_follows_reference_and_keeps_dtype(opt_cls, ref, kwargs):
+    p0, grads = grads_for((5,), 5, seed=3)
+    got = run(opt_cls, p0, grads, dtype=mg.float32, **kwargs)
+    extra = {"decoupled": True} if opt_cls is AdamW else {}
+    close(got, ref(p0, grads, **kwargs, **extra), rtol=2e-5, atol=1e-6)
+    assert all(a.dtype == np.float32 for a in got)
+
+
+def test_training_through_backward_matches_reference():
+    # loss = sum((p - target)^2), gradient 2 (p - target), computed by minigrad's autograd
+    target = np.array([1.0, -1.0, 0.5])
+    p = mg.tensor([0.0, 0.0, 0.0], dtype=mg.float64, requires_grad=True)
+    opt = Adam([p], lr=0.1, weight_decay=0.01)
+    ref_p, m, v = np.zeros(3), np.zeros(3), np.zeros(3)
+    for t in range(1, 6):
+        opt.zero_grad()
+        loss = ((p - mg.tensor(target)) ** 2).sum()
+        loss.backward()
+        opt.step()
+        g = 2 * (ref_p - target) + 0.01 * ref_p
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        ref_p = ref_p - 0.1 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        np.testing.assert_allclose(p.detach().numpy(), ref_p, rtol=1e-12)
+
+
+@given(
+    data=st.data(),
+    lr=st.floats(1e-4, 1.0),
+    momentum=st.sampled_from([0.0, 0.5, 0.9]) | st.floats(0.0, 0.99),
+    dampening=st.sampled_from([0.0, 0.1]),
+    weight_decay=st.sampled_from([0.0, 1e-3, 0.1]),
+    nesterov=st.booleans(),
+    maximize=st.booleans(),
+    steps=st.integers(1, 6),
+)
+def test_sgd_property(data, lr, momentum, dampening, weight_decay, nesterov, maximize, steps):
+    nesterov = nesterov and momentum > 0 and dampening == 0
+    p0, grads = grads_for((3,), steps, seed=data.draw(st.integers(0, 2**31 - 1)))
+    kw = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+              nesterov=nesterov, maximize=maximize)  # fmt: skip
+    close(run(SGD, p0, grads, **kw), ref_sgd(p0, grads, **kw), rtol=1e-11, atol=1e-13)
+
+
+@given(
+    data=st.data(),
+    lr=st.floats(1e-4, 0.5),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.0, 0.999),
+    eps=st.sampled_from([1e-8, 1e-6, 1e-3]),
+    weight_decay=st.sampled_from([0.0, 1e-2, 0.3]),
+    amsgrad=st.booleans(),
+    maximize=st.booleans(),
+    decoupled=st.booleans(),
+    steps=st.integers(1, 6),
+)
+def test_adam_property(data, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize,
+                       decoupled, steps):  # fmt: skip
+    p0, grads = grads_for((3,), steps, seed=data.draw(st.integers(0, 2**31 - 1)))
+    kw = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
+              amsgrad=amsgrad, maximize=maximize)  # fmt: skip
+    got = run(AdamW if decoupled else Adam, p0, grads, **kw)
+    close(got, ref_adam(p0, grads, decoupled=decoupled, **kw), rtol=1e-10, atol=1e-12)
+
+
+# -- behaviour of the Optimizer base -----------------------------------------------------
+
+
+def test_param_groups_with_different_lr_and_defaults_filled_in():
+    a = mg.tensor([1.0], dtype=mg.float64, requires_grad=True)
+    b = mg.tensor([1.0], dtype=mg.float64, requires_grad=True)
+    opt = SGD([{"params": [a]}, {"params": b, "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[0]["momentum"] == 0 and opt.param_groups[1]["params"] == [b]
+    a.grad, b.grad = mg.tensor([1.0], dtype=mg.float64), mg.tensor([1.0], dtype=mg.float64)
+    opt.step()
+    assert a.item() == pytest.approx(0.9) and b.item() == pytest.approx(0.5)
+    c = mg.tensor([2.0], requires_grad=True)
+    opt.add_param_group({"params": [c], "weight_decay": 0.1})
+    assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["weight_decay"] == 0.1
+
+
+def test_updates_in_place_and_skips_params_without_grad():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0], requires_grad=True)
+    array_a, array_b = a._array, b._array
+    opt = Adam([a, b], lr=0.1)
+    a.grad = mg.tensor([1.0, 1.0])
+    opt.step()
+    assert a._array is array_a and b._array is array_b  # same objects, same memory
+    assert b.tolist() == [3.0] and a.tolist() != [1.0, 2.0]
+    assert b not in opt.state and set(opt.state_dict()["state"]) == {0}
+    step = opt.state[a]["step"]
+    assert step.shape == () and step.dtype == mg.float32 and step.item() == 1.0
+    assert a.requires_grad and a.is_leaf and a.grad_fn is None
+
+
+def test_step_bumps_version_so_stale_saved_values_are_caught():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (p * p).sum()  # saves p for the backward pass
+    p.grad = mg.tensor([1.0, 1.0])
+    SGD([p], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_zero_grad():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = SGD([p], lr=0.1)
+    (p * 3).sum().backward()
+    grad = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is grad and p.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_closure_runs_with_grad_and_step_returns_its_loss():
+    p = mg.tensor([2.0], dtype=mg.float64, requires_grad=True)
+    opt = SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with mg.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 4.0 and p.item() == pytest.approx(1.0)
+    assert mg.is_grad_enabled()
+
+
+def test_repr_lists_groups():
+    opt = SGD([mg.tensor([1.0], requires_grad=True)], lr=0.1)
+    assert repr(opt).startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1\n" in repr(opt)
+
+
+def test_custom_optimizer_and_required_hyper_parameter():
+    from minigrad.optim.optimizer import required, use_grad_for_step
+
+    class Sign(Optimizer):
+        def __init__(self, params, lr=required):
+            super().__init__(params, dict(lr=lr))
+
+        @use_grad_for_step
+        def step(self, closure=None):
+            self.grad_mode_inside = mg.is_grad_enabled()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p._array -= group["lr"] * np.sign(p.grad._array)
+
+    p = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="required optimization parameter lr"):
+        Sign([p])
+    opt = Sign([p], lr=0.5)
+    p.grad = mg.tensor([3.0])
+    opt.step()
+    assert p.item() == 0.5 and opt._opt_called
+    assert opt.grad_mode_inside is False and mg.is_grad_enabled()
+
+
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda p: SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda p: SGD(p, lr=0.1), TypeError, "iterable of Tensors or dicts"),
+        (lambda p: SGD([{"params": {p}}], lr=0.1), TypeError, "ordered collections"),
+        (lambda p: SGD([p, 1.0], lr=0.1), TypeError, "can only optimize Tensors"),
+        (lambda p: SGD([p * 2], lr=0.1), ValueError, "non-leaf"),
+        (lambda p: SGD([{"params": [p]}, {"params": [p]}]), ValueError, "more than one"),
+        (lambda p: SGD([p], lr=-0.1), ValueError, "Invalid learning rate: -0.1"),
+        (lambda p: SGD([p], momentum=-0.5), ValueError, "Invalid momentum value"),
+        (lambda p: SGD([p], weight_decay=-1), ValueError, "Invalid weight_decay value"),
+        (lambda p: SGD([p], nesterov=True), ValueError, "Nesterov momentum requires"),
+        (lambda p: SGD([p], momentum=0.9, dampening=0.1, nesterov=True), ValueError,
+         "zero dampening"),
+        (lambda p: Adam([p], lr=-1), ValueError, "Invalid learning rate"),
+        (lambda p: Adam([p], eps=-1e-8), ValueError, "Invalid epsilon value"),
+        (lambda p: Adam([p], betas=(1.0, 0.999)), ValueError, "beta parameter at index 0"),
+        (lambda p: Adam([p], betas=(0.9, -0.1)), ValueError, "beta parameter at index 1"),
+        (lambda p: Adam([p], betas=(0.9,)), ValueError, "pair"),
+        (lambda p: AdamW([p], weight_decay=-1e-2), ValueError, "Invalid weight_decay"),
+    ],
+)  # fmt: skip
+def test_argument_errors(make, exc, match):
+    p = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(exc, match=match):
+        make(p)
+
+
+def test_add_param_group_errors_and_duplicate_warning():
+    p, q = mg.tensor([1.0], requires_grad=True), mg.tensor([2.0], requires_grad=True)
+    opt = SGD([p], lr=0.1)
+    with pytest.raises(TypeError, match="param_group must be a dict"):
+        opt.add_param_group([q])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [q, p]})
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        SGD([q, q], lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SGD([mg.tensor([1.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)])
+
+
+# -- state dicts -------------------------------------------------------------------------
+
+ROUND_TRIP = [
+    (SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (Adam, dict(lr=0.05, amsgrad=True)),
+    (AdamW, dict(lr=0.05, weight_decay=0.1)),
+]
+
+
+def _two_groups(opt_cls, kwargs, values):
+    params = [mg.tensor(v, dtype=mg.float64, requires_grad=True) for v in values]
+    groups = [{"params": params[:2]}, {"params": params[2:], "lr": kwargs["lr"] / 2}]
+    return params, opt_cls(groups, **kwargs)
+
+
+def _step_all(opt, params, grads):
+    for p, g in zip(params, grads):
+        p.grad = mg.tensor(g, dtype=mg.float64)
+    opt.step()
+
+
+@pytest.mark.parametrize("opt_cls, kwargs", ROUND_TRIP, ids=lambda x: getattr(x, "__name__", ""))
+def test_state_dict_round_trip_continues_identically(opt_cls, kwargs):
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=s) for s in ((2, 3), (3,), (4,))]
+    grads = [[rng.normal(size=v.shape) for v in values] for _ in range(6)]
+    params, opt = _two_groups(opt_cls, kwargs, values)
+    for g in grads[:3]:
+        _step_all(opt, params, g)
+    sd = opt.state_dict()
+    copies = [mg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
+    # the fresh optimizer's hyper-parameters differ: loading restores the saved ones
+    fresh = opt_cls([{"params": copies[:2]}, {"params": copies[2:]}], lr=123.0)
+    fresh.load_state_dict(sd)
+    assert [g["lr"] for g in fresh.param_groups] == [kwargs["lr"], kwargs["lr"] / 2]
+    assert fresh.param_groups[0]["params"][0] is copies[0]
+    for g in grads[3:]:
+        _step_all(opt, params, g)
+        _step_all(fresh, copies, g)
+        for p, c in zip(params, copies):
+            np.testing.assert_array_equal(p.detach().numpy(), c.detach().numpy())
+
+
+def test_state_dict_layout_matches_pytorch():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0], requires_grad=True)
+    c = mg.tensor([4.0], requires_grad=True)
+    opt = Adam([{"params": [a, b]}, {"params": [c], "lr": 0.5}], lr=0.1, amsgrad=True)
+    a.grad, c.grad = mg.tensor([1.0, 1.0]), mg.tensor([1.0])
+    opt.step()
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(sd["state"]) == {0, 2}
+    assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert sd["state"][0]["exp_avg"] is opt.state[a]["exp_avg"]  # PyTorch returns references
+    assert opt.param_groups[0]["params"] == [a, b]  # packing leaves the optimizer alone
+    sgd = SGD([a, b], lr=0.1, momentum=0.9)
+    sgd.step()
+    assert set(sgd.state_dict()["state"]) == {0} and SGD([a], lr=1).state_dict()["state"] == {}
+
+
+def test_load_state_dict_copies_and_casts():
+    p = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    opt = Adam([p], lr=0.1)
+    p.grad = mg.tensor([1.0, -1.0], dtype=mg.float64)
+    opt.step()
+    sd = opt.state_dict()
+    q = mg.tensor([1.0, 2.0], dtype=mg.float32, requires_grad=True)
+    other = Adam([q], lr=0.1)
+    other.load_state_dict(sd)
+    state = other.state[q]
+    assert state["exp_avg"].dtype == mg.float32 and state["step"].dtype == mg.float32
+    assert state["exp_avg"] is not sd["state"][0]["exp_avg"]
+    q.grad = mg.tensor([1.0, 1.0])
+    other.step()
+    assert opt.state[p]["step"].item() == 1.0 and state["step"].item() == 2.0
+    np.testing.assert_allclose(opt.state[p]["exp_avg"].numpy(), [0.1, -0.1])
+
+
+def test_load_old_style_state_with_python_step():
+    p = mg.tensor([1.0], requires_grad=True)
+    sd = {"state": {0: {"step": 3, "exp_avg": np.zeros(1), "exp_avg_sq": np.zeros(1)}},
+          "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+                            "amsgrad": False, "params": [0]}]}  # fmt: skip
+    opt = Adam([p])
+    opt.load_state_dict(sd)
+    step = opt.state[p]["step"]
+    assert isinstance(step, mg.Tensor) and step.item() == 3.0
+    assert opt.param_groups[0]["maximize"] is False
+    assert opt.state[p]["exp_avg"].dtype == mg.float32
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda sd: sd["param_groups"].append({"lr": 1, "params": [9]}), "number of parameter"),
+        (lambda sd: sd["param_groups"][0]["params"].pop(), "doesn't match the size"),
+        (lambda sd: sd["state"][0].update(momentum_buffer=mg.zeros(3)), r"shape \(3,\)"),
+        (lambda sd: sd.pop("state"), "'state' and 'param_groups'"),
+    ],
+)
+def test_load_state_dict_errors(edit, match):
+    a, b = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)
+    opt = SGD([a, b], lr=0.1, momentum=0.9)
+    a.grad, b.grad = mg.ones(2), mg.ones(1)
+    opt.step()
+    sd = opt.state_dict()
+    edit(sd)
+    with pytest.raises(ValueError, match=match):
+        SGD([a, b], lr=0.1, momentum=0.9).load_state_dict(sd)
+
+
+def test_save_and_load_state_dict_with_minigrad_save(tmp_path):
+    pytest.importorskip("minigrad.serialization")
+    p = mg.tensor([1.0, -2.0], requires_grad=True)
+    opt = Adam([p], lr=0.1)
+    p.grad = mg.tensor([0.5, 0.5])
+    opt.step()
+    mg.save(opt.state_dict(), tmp_path / "opt.pt")
+    q = mg.tensor(p.detach().numpy().copy(), requires_grad=True)
+    other = Adam([q], lr=0.1)
+    other.load_state_dict(mg.load(tmp_path / "opt.pt"))
+    for o, t in ((opt, p), (other, q)):
+        t.grad = mg.tensor([-1.0, 0.25])
+        o.step()
+    np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
