@@ -378,9 +378,13 @@ class MathMixin:
         return reduce.LogSoftmaxFn.apply(x, x._dim(dim, "log_softmax") if x.ndim else None)
 
     # -- in-place arithmetic --------------------------------------------------------------
-    def _inplace(self, op: str, compute):
-        """Runs ``compute(tensor) -> Tensor`` and writes the result into ``self``."""
-        if self._check_inplace(op):
+    def _inplace(self, op: str, compute, other=None):
+        """Runs ``compute(tensor) -> Tensor`` and writes the result into ``self``; recorded
+        in the graph when ``self`` or ``other`` takes part in autograd."""
+        from minigrad._tensor import Tensor
+
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if self._check_inplace(op) and (self._requires_grad or other_grad):
             return self._rebase(compute(self._snapshot()), op)
         from minigrad.autograd.grad_mode import no_grad
 
@@ -392,32 +396,69 @@ class MathMixin:
         self._version[0] += 1
         return self
 
+    def _inplace_arith(self, op: str, ufunc, other, alpha=1):
+        """``self = ufunc(self, alpha * other)`` in place; plain NumPy when no gradient is
+        recorded (optimizer steps, ``w.data -= lr * w.grad``), keeping self's dtype."""
+        from minigrad._tensor import Tensor
+
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if self._check_inplace(op) and (self._requires_grad or other_grad):
+            fn = {np.add: ew.AddFn, np.subtract: ew.SubFn, np.multiply: ew.MulFn}.get(ufunc)
+            scaled = other * alpha if alpha != 1 else other
+            if fn is None:
+                return self._rebase(self._snapshot() / scaled, op)
+            return self._rebase(self._snapshot()._binary(scaled, fn, op), op)
+        arr = other._array if isinstance(other, Tensor) else np.asarray(other)
+        dtype = _dtype.result_type(self, other)
+        if ufunc is np.true_divide:
+            dtype = _dtype.float_result(dtype)
+        if dtype.category > self.dtype.category:
+            raise RuntimeError(
+                f"{op}: result type {dtype} can't be cast to the tensor's dtype {self.dtype}"
+            )
+        if arr.shape != tuple(self.shape):
+            target = broadcast_shapes(self.shape, arr.shape, op)
+            if target != tuple(self.shape):
+                raise RuntimeError(
+                    f"{op}: a value of shape {arr.shape} cannot be broadcast into a tensor of "
+                    f"shape {tuple(self.shape)} in place"
+                )
+        if alpha != 1:
+            arr = arr * alpha
+        ufunc(self._array, arr, out=self._array, casting="unsafe")
+        self._version[0] += 1
+        return self
+
     def __iadd__(self, other):
-        return self._inplace("add_", lambda t: t + other)
+        return self._inplace_arith("add_", np.add, other)
 
     def __isub__(self, other):
-        return self._inplace("sub_", lambda t: t - other)
+        return self._inplace_arith("sub_", np.subtract, other)
 
     def __imul__(self, other):
-        return self._inplace("mul_", lambda t: t * other)
+        return self._inplace_arith("mul_", np.multiply, other)
 
     def __itruediv__(self, other):
-        return self._inplace("div_", lambda t: t / other)
+        return self._inplace_arith("div_", np.true_divide, other)
 
     def add_(self, other, alpha=1):
         """Mirrors ``Tensor.add_``."""
-        return self._inplace("add_", lambda t: t.add(other, alpha=alpha))
+        return self._inplace_arith("add_", np.add, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", lambda t: t.sub(other, alpha=alpha))
+        """Mirrors ``Tensor.sub_``."""
+        return self._inplace_arith("sub_", np.subtract, other, alpha)
 
     def mul_(self, other):
-        return self._inplace("mul_", lambda t: t * other)
+        """Mirrors ``Tensor.mul_``."""
+        return self._inplace_arith("mul_", np.multiply, other)
 
     def div_(self, other):
-        return self._inplace("div_", lambda t: t / other)
+        """Mirrors ``Tensor.div_``."""
+        return self._inplace_arith("div_", np.true_divide, other)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
+        """Mirrors ``Tensor.clamp_``."""
         return self._inplace("clamp_", lambda t: t.clamp(min, max))
 
     def zero_(self):
