@@ -46,7 +46,9 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         for n, (lo, hi) in zip(spatial, pairs):
             if lo < 0 or hi < 0:
                 raise ValueError(f"{op}: mode {mode!r} needs non-negative padding, got {flat}")
-            limit = n - 1 if mode == "reflect" else n
+            # reflect mirrors without the edge (at most n - 1), circular wraps once (at
+            # most n), replicate repeats the edge as far as asked
+            limit = {"reflect": n - 1, "circular": n}.get(mode, max(lo, hi))
             if max(lo, hi) > limit or n == 0:
                 raise ValueError(
                     f"{op}: {mode} padding {flat} is too large for input shape "

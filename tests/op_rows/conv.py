@@ -1,0 +1,248 @@
+"""Op-table rows for convolution, transposed convolution, pooling and padding.
+
+Examples cover the whole parameter space on small shapes: stride/padding/dilation tuples,
+'same'/'valid', groups with a channel multiplier (depthwise included), output_padding,
+ceil_mode corners, count_include_pad, divisor_override, adaptive sizes with None and
+upsampling. Max-pool inputs are tie-free. Larger shapes use the <u, J v> check."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import minigrad.nn.functional as F
+from tests import reference as ref
+from tests.op_table import Example, OpCase
+from tests.strategies import arrays, distinct_arrays
+
+_NAMES = {1: "1d", 2: "2d", 3: "3d"}
+
+
+def _tf_same(n, k, s, d):
+    """Independent statement of TensorFlow's 'SAME' padding: output ceil(n / s)."""
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    return (total // 2, total - total // 2)
+
+
+def _ref_conv(nd):
+    base = getattr(ref, f"conv{_NAMES[nd]}")
+
+    def run(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+        if padding == "same":
+            s = stride if isinstance(stride, tuple) else (stride,) * nd
+            d = dilation if isinstance(dilation, tuple) else (dilation,) * nd
+            padding = [_tf_same(x.shape[2 + i], w.shape[2 + i], s[i], d[i]) for i in range(nd)]
+        return base(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+    return run
+
+
+def _mg_conv(nd):
+    fn = getattr(F, f"conv{_NAMES[nd]}")
+    return lambda x, w, b=None, **kw: fn(x, w, b, **kw)
+
+
+def _tuple_or_int(draw, values, nd):
+    t = tuple(draw(values) for _ in range(nd))
+    return t[0] if draw(st.booleans()) and len(set(t)) == 1 else t
+
+
+@st.composite
+def conv_examples(draw, nd, max_side=6, max_batch=2, bias=None):
+    groups = draw(st.integers(1, 3))
+    cig, cog = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    mode = draw(st.sampled_from(["int", "int", "valid", "same"]))
+    pad = tuple(draw(st.integers(0, 2)) for _ in range(nd)) if mode == "int" else (0,) * nd
+    sizes = []
+    for i in range(nd):
+        reach = dilation[i] * (k[i] - 1) + 1
+        low = 1 if mode == "same" else max(1, reach - 2 * pad[i])
+        sizes.append(draw(st.integers(low, max(low, max_side))))
+    x = draw(arrays((draw(st.integers(1, max_batch)), groups * cig, *sizes)))
+    w = draw(arrays((groups * cog, cig, *k)))
+    arrays_ = (x, w)
+    if bias if bias is not None else draw(st.booleans()):
+        arrays_ += (draw(arrays((groups * cog,))),)
+    kwargs = {
+        "stride": stride if draw(st.booleans()) else stride[0] if len(set(stride)) == 1 else stride,
+        "padding": mode if mode in ("same", "valid") else (pad if len(set(pad)) > 1 else pad[0]),
+        "dilation": dilation,
+        "groups": groups,
+    }
+    return Example(arrays_, kwargs)
+
+
+@st.composite
+def conv_transpose_examples(draw, nd, max_side=5):
+    groups = draw(st.integers(1, 3))
+    cig, cog = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    pad = tuple(draw(st.integers(0, 2)) for _ in range(nd))
+    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    sizes = tuple(draw(st.integers(1, max_side)) for _ in range(nd))
+    out = [
+        (n - 1) * s - 2 * p + d * (kk - 1) + o + 1
+        for n, s, p, d, kk, o in zip(sizes, stride, pad, dilation, k, out_pad)
+    ]
+    assume(all(o > 0 for o in out))
+    x = draw(arrays((draw(st.integers(1, 2)), groups * cig, *sizes)))
+    w = draw(arrays((groups * cig, cog, *k)))
+    arrays_ = (x, w)
+    if draw(st.booleans()):
+        arrays_ += (draw(arrays((groups * cog,))),)
+    kwargs = {"stride": stride, "padding": pad, "output_padding": out_pad, "groups": groups,
+              "dilation": dilation}
+    return Example(arrays_, kwargs)
+
+
+def _has_empty_window(sizes, k, stride, pad, dilation, ceil_mode) -> bool:
+    """True when some pooling window holds no input element, only padding."""
+    for n, kk, s, p, d in zip(sizes, k, stride, pad, dilation):
+        span = n + 2 * p - d * (kk - 1) - 1
+        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= n + p:
+            out -= 1
+        for o in range(out):
+            if not any(0 <= o * s - p + j * d < n for j in range(kk)):
+                return True
+    return False
+
+
+@st.composite
+def pool_examples(draw, nd, kind, max_side=7):
+    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = None if draw(st.booleans()) else tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    pad = tuple(draw(st.integers(0, kk // 2)) for kk in k)
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd)) if kind == "max" else (1,) * nd
+    ceil_mode = draw(st.booleans())
+    sizes = []
+    for i in range(nd):
+        reach = dilation[i] * (k[i] - 1) + 1
+        sizes.append(draw(st.integers(max(1, reach - 2 * pad[i]), max_side)))
+    if kind == "max":  # windows made of padding only are a separate test (test_pool_edges)
+        assume(not _has_empty_window(sizes, k, stride or k, pad, dilation, ceil_mode))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sizes)
+    x = draw(distinct_arrays(shape) if kind == "max" else arrays(shape))
+    kwargs = {"kernel_size": k, "stride": stride, "padding": pad, "ceil_mode": ceil_mode}
+    if kind == "max":
+        kwargs["dilation"] = dilation
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+        if nd == 2 and draw(st.integers(0, 3)) == 0:
+            kwargs["divisor_override"] = draw(st.integers(1, 5))
+    return Example((x,), kwargs)
+
+
+@st.composite
+def adaptive_examples(draw, kind):
+    sizes = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sizes)
+    x = draw(distinct_arrays(shape) if kind == "max" else arrays(shape))
+    out = tuple(draw(st.one_of(st.none(), st.integers(1, 9))) for _ in range(2))
+    if draw(st.booleans()) and out[0] is not None:
+        out = out[0]
+    return Example((x,), {"output_size": out})
+
+
+@st.composite
+def pad_examples(draw, mode):
+    nd = draw(st.integers(1, 3))
+    lead = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))[: draw(st.integers(1, 2))]
+    sizes = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+    if mode == "reflect":
+        sizes = tuple(max(2, n) for n in sizes)
+    pads = []
+    for n in reversed(sizes):
+        limit = n - 1 if mode == "reflect" else n if mode == "circular" else 3
+        low = -min(n - 1, 2) if mode == "constant" else 0
+        lo = draw(st.integers(low, limit))
+        pads += [lo, draw(st.integers(max(low, 1 - n - lo), limit))]  # keep >= 1 element
+    kwargs = {"pad": tuple(pads), "mode": mode}
+    if mode == "constant":
+        kwargs["value"] = draw(st.sampled_from([0.0, 1.5]))
+    return Example((draw(arrays(lead + sizes)),), kwargs)
+
+
+def _max_ref(nd):
+    base = getattr(ref, f"max_pool{_NAMES[nd]}")
+    return lambda x, **kw: base(x, **kw)
+
+
+def _max_mg(nd):
+    fn = getattr(F, f"max_pool{_NAMES[nd]}")
+    return lambda x, **kw: fn(x, return_indices=True, **kw)
+
+
+ROWS = []
+for _nd in (1, 2, 3):
+    ROWS.append(OpCase(f"conv{_NAMES[_nd]}", _mg_conv(_nd), _ref_conv(_nd),
+                       conv_examples(_nd, max_side=6 if _nd < 3 else 4), grad_args=(0, 1)))
+    ROWS.append(OpCase(f"conv{_NAMES[_nd]}_bias", _mg_conv(_nd), _ref_conv(_nd),
+                       conv_examples(_nd, max_side=5 if _nd < 3 else 3, bias=True),
+                       grad_args=(2,)))
+for _nd in (1, 2):
+    _name = f"conv_transpose{_NAMES[_nd]}"
+    ROWS.append(OpCase(_name, (lambda f: lambda x, w, b=None, **kw: f(x, w, b, **kw))(
+        getattr(F, _name)), getattr(ref, _name), conv_transpose_examples(_nd),
+        grad_args=(0, 1)))
+    ROWS.append(OpCase(f"max_pool{_NAMES[_nd]}", _max_mg(_nd), _max_ref(_nd),
+                       pool_examples(_nd, "max")))
+    ROWS.append(OpCase(f"avg_pool{_NAMES[_nd]}", getattr(F, f"avg_pool{_NAMES[_nd]}"),
+                       getattr(ref, f"avg_pool{_NAMES[_nd]}"), pool_examples(_nd, "avg")))
+
+def _sizes_for(x, output_size):
+    """None entries of an adaptive output size keep the input's size."""
+    out = (output_size, output_size) if isinstance(output_size, int) else output_size
+    return tuple(x.shape[2 + i] if o is None else o for i, o in enumerate(out))
+
+
+ROWS += [
+    OpCase("adaptive_avg_pool2d", F.adaptive_avg_pool2d,
+           lambda x, output_size: ref.adaptive_avg_pool2d(x, _sizes_for(x, output_size)),
+           adaptive_examples("avg")),
+    OpCase("adaptive_max_pool2d",
+           lambda x, **kw: F.adaptive_max_pool2d(x, return_indices=True, **kw),
+           lambda x, output_size: ref.adaptive_max_pool2d(x, _sizes_for(x, output_size)),
+           adaptive_examples("max")),
+]
+for _mode in ("constant", "reflect", "replicate", "circular"):
+    ROWS.append(OpCase(f"pad_{_mode}", F.pad, ref.pad, pad_examples(_mode)))
+
+
+@st.composite
+def _big_conv(draw):
+    x = draw(arrays((2, 8, 12, 12)))
+    w = draw(arrays((16, 8, 3, 3)))
+    return Example((x, w, draw(arrays((16,)))), {"stride": draw(st.sampled_from([1, 2])),
+                                                  "padding": 1})
+
+
+@st.composite
+def _big_depthwise(draw):
+    x = draw(arrays((2, 8, 10, 10)))
+    w = draw(arrays((16, 1, 3, 3)))
+    return Example((x, w), {"padding": "same", "groups": 8})
+
+
+@st.composite
+def _big_pool(draw):
+    return Example((draw(distinct_arrays((2, 4, 12, 12))),),
+                   {"kernel_size": 3, "stride": 2, "padding": 1})
+
+
+ROWS += [
+    OpCase("conv2d_large", _mg_conv(2), _ref_conv(2), _big_conv(), grad_args=(0, 1, 2),
+           directional=True, fwd_rtol=1e-6, fwd_atol=1e-8),
+    OpCase("conv2d_depthwise_large", _mg_conv(2), _ref_conv(2), _big_depthwise(),
+           grad_args=(0, 1), directional=True, fwd_rtol=1e-6, fwd_atol=1e-8),
+    OpCase("max_pool2d_large", _max_mg(2), _max_ref(2), _big_pool(), directional=True),
+]
+
