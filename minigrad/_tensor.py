@@ -195,9 +195,32 @@ class Tensor(MathMixin, ShapeMixin):
 
     @data.setter
     def data(self, value) -> None:
-        arr = value._array if isinstance(value, Tensor) else np.asarray(value)
-        self._array = arr
+        if isinstance(value, Tensor):
+            self._array, self._device = value._array, value._device
+        else:
+            self._array = np.asarray(value)
         self._version[0] += 1
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """Mirrors PyTorch: only leaves can be deep-copied; data and ``.grad`` are copied."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only tensors created by the user (graph leaves) can be deep-copied; "
+                "detach() the tensor first"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        out = _rebuild_tensor(np.array(self._array, copy=True), self._requires_grad,
+                              str(self._device))
+        memo[id(self)] = out
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
+
+    def __reduce_ex__(self, protocol):
+        if self.grad_fn is not None:
+            raise RuntimeError("pickle: only leaf tensors can be pickled; detach() it first")
+        return (_rebuild_tensor, (self._array, self._requires_grad, str(self._device)))
 
     # -- conversion ---------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -362,3 +385,10 @@ class Tensor(MathMixin, ShapeMixin):
         old._requires_grad = self._requires_grad  # never a leaf here: _check_inplace
         old.grad_fn, old._output_nr = self.grad_fn, self._output_nr
         return old
+
+
+def _rebuild_tensor(array, requires_grad: bool, device_name: str = "cpu") -> Tensor:
+    """Rebuilds a leaf tensor for ``copy.deepcopy`` and ``pickle``."""
+    out = Tensor._wrap(array, to_device(device_name))
+    out.requires_grad = requires_grad
+    return out

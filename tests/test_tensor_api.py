@@ -238,3 +238,18 @@ def test_top_level_functions_mirror_methods():
     assert mg.sum(x, dim=1).tolist() == [-1.0]
     assert mg.where(x > 0, x, mg.zeros(1)).tolist() == [[1.0, 0.0]]
     assert mg.stack([x, x]).shape == (2, 1, 2)
+
+
+def test_deepcopy_and_pickle_of_leaves_are_independent():
+    import copy
+    import pickle
+
+    t = mg.ones(2, requires_grad=True)
+    y = (t * 2).sum()
+    t2 = copy.deepcopy(t)
+    (t2 * 3).sum().backward()
+    assert t.grad is None and t2.grad.tolist() == [3.0, 3.0]
+    t3 = pickle.loads(pickle.dumps(t))
+    assert t3.requires_grad and t3.tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="leaves"):
+        copy.deepcopy(y)
