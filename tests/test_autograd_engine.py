@@ -270,3 +270,20 @@ def test_max_with_dim_returns_values_and_indices():
     assert indices.dtype == mg.int64 and not indices.requires_grad
     values.sum().backward()
     assert x.grad.tolist() == [[0, 1, 0], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("op", ["sigmoid", "exp", "tanh", "sqrt"])
+def test_in_place_change_of_a_reused_output_is_detected(op):
+    x = mg.tensor([0.5, 1.5], requires_grad=True)
+    y = getattr(x, op)()
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.sum().backward()
+
+
+def test_in_place_change_of_an_output_not_reused_is_fine():
+    x = mg.tensor([0.5, 1.5], requires_grad=True)
+    y = x * 2
+    y.add_(1)
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -98,6 +98,7 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
                 if meta is not None and g is None:  # an output nobody used: zero gradient
                     g = np.zeros(meta[0], meta[1])
                 grad_tensors.append(None if g is None else Tensor._wrap(g))
+            node.ctx.check_outputs_unchanged(node.name())
             results = node.function.backward(node.ctx, *grad_tensors)
             if not isinstance(results, tuple):
                 results = (results,)

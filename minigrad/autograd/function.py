@@ -21,6 +21,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self._saved: tuple = ()
         self._non_differentiable: set[int] = set()
+        self._output_versions: tuple = ()
 
     @property
     def backend(self):
@@ -46,6 +47,16 @@ class Context:
                 )
             out.append(t)
         return tuple(out)
+
+    def check_outputs_unchanged(self, name: str) -> None:
+        """Raises if an output that backward reuses (``saves_output``) was changed in place."""
+        for counter, version in self._output_versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"backward: the output of {name} was modified by an in-place operation, "
+                    "but its gradient is computed from that output; clone() the output "
+                    "before changing it"
+                )
 
     def mark_non_differentiable(self, *tensors) -> None:
         """Mirrors ``ctx.mark_non_differentiable``: these outputs get no gradient."""
@@ -121,7 +132,11 @@ class Function:
     ``backward`` and call ``MyFn.apply(*args)``.
 
     ``forward`` may return arrays or Tensors (one or a tuple); ``backward`` returns one
-    gradient per forward argument (None where there is none), as arrays or Tensors."""
+    gradient per forward argument (None where there is none), as arrays or Tensors.
+    Set ``saves_output = True`` on a Function whose backward reuses its own output, so
+    that an in-place change of that output is detected instead of corrupting gradients."""
+
+    saves_output = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -156,6 +171,10 @@ class Function:
                 out.requires_grad = True
                 out.grad_fn = node
                 out._output_nr = nr
+            if cls.saves_output:
+                ctx._output_versions = tuple(
+                    (o._version, o._version[0]) for o in outputs if o is not None
+                )
         return outputs[0] if single else outputs
 
 

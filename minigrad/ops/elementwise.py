@@ -98,6 +98,8 @@ class DivFn(Function):
 
 
 class PowFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, a, b):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -134,6 +136,8 @@ class NegFn(Function):
 
 
 class ExpFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
@@ -160,6 +164,8 @@ class LogFn(Function):
 
 
 class SqrtFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
@@ -185,6 +191,8 @@ class AbsFn(Function):
 
 
 class TanhFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.y = np.tanh(x._array)
@@ -196,6 +204,8 @@ class TanhFn(Function):
 
 
 class SigmoidFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x):
         # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows

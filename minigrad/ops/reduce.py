@@ -101,6 +101,8 @@ class MaxAllFn(Function):
 
 
 class SoftmaxFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x, dim):
         xv = x._array
@@ -116,6 +118,8 @@ class SoftmaxFn(Function):
 
 
 class LogSoftmaxFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x, dim):
         xv = x._array
