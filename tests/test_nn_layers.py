@@ -171,8 +171,6 @@ def test_conv_argument_errors():
         nn.Conv2d(4, 3, 3, groups=2)
     with pytest.raises(ValueError, match="groups must be a positive integer"):
         nn.Conv2d(4, 4, 3, groups=0)
-    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
-        nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="Invalid padding string 'full', should be one of"):
         nn.Conv2d(3, 4, 3, padding="full")
     with pytest.raises(
@@ -771,3 +769,18 @@ def test_small_cnn_end_to_end_gradcheck():
     model.eval()
     out = model(mg.randn(5, 1, 4, 4, dtype=mg.float64))
     assert out.shape == (5, 3) and out.dtype == mg.float64
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect"])
+def test_strided_same_padding_follows_the_keras_rule(padding_mode):
+    """minigrad's documented extension: 'same' with stride s gives ceil(n / s) outputs,
+    padding total max((ceil(n/s) - 1) s + k - n, 0) split with the odd element after."""
+    conv = nn.Conv2d(1, 1, 3, stride=2, padding="same", padding_mode=padding_mode, bias=False)
+    x = mg.randn(1, 1, 7, 8, dtype=mg.float32)
+    y = conv(x)
+    assert tuple(y.shape) == (1, 1, 4, 4)
+    # rows: total = 3*2 + 3 - 7 = 2 -> (1, 1); cols: total = 3*2 + 3 - 8 = 1 -> (0, 1)
+    mode = "constant" if padding_mode == "zeros" else padding_mode
+    padded = F.pad(x, (0, 1, 1, 1), mode=mode)
+    expected = F.conv2d(padded, conv.weight, stride=2)
+    np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-6)

@@ -11,6 +11,7 @@ import math
 import minigrad.nn.functional as F
 from minigrad import _factories
 from minigrad._tensor import Size, Tensor
+from minigrad.backends._geometry import same_padding
 from minigrad.nn import init
 from minigrad.nn.modules.module import Module
 from minigrad.nn.modules.utils import _pair, _reverse_repeat_tuple, _single, _triple
@@ -60,8 +61,6 @@ class _ConvNd(Module):
                 raise ValueError(
                     f"Invalid padding string {padding!r}, should be one of {_PADDING_STRINGS}"
                 )
-            if padding == "same" and any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"padding_mode must be one of {_PADDING_MODES}, but got "
@@ -128,7 +127,16 @@ class _ConvNd(Module):
     def _conv_forward(self, conv, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
         if self.padding_mode != "zeros":
             # reflect/replicate/circular: pad first, then a convolution without padding
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            pads = self._reversed_padding_repeated_twice
+            if self.padding == "same" and any(s != 1 for s in self.stride):
+                # strided 'same' (the TensorFlow rule) depends on the input size
+                sizes = input.shape[input.ndim - len(self.kernel_size) :]
+                pairs = [
+                    same_padding(n, k, s, d)
+                    for n, k, s, d in zip(sizes, self.kernel_size, self.stride, self.dilation)
+                ]
+                pads = [p for pair in reversed(pairs) for p in pair]
+            padded = F.pad(input, pads, mode=self.padding_mode)
             zeros = (0,) * len(self.kernel_size)
             return conv(padded, weight, bias, self.stride, zeros, self.dilation, self.groups)
         return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
