@@ -19,7 +19,8 @@ def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, desc="train")
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
-    bar = tqdm(loader, desc=desc, leave=False, dynamic_ncols=True)
+    # disable=None: a progress bar on a terminal, nothing in logs and pipes
+    bar = tqdm(loader, desc=desc, leave=False, dynamic_ncols=True, disable=None)
     for X, y in bar:
         optimizer.zero_grad()
         logits = model(X)
