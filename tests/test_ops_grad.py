@@ -24,11 +24,12 @@ def directional_check(fn, tensors, grad_args, rtol=1e-5, atol=1e-7, eps=1e-6):
     (out * mg.tensor(u)).sum().backward()
     vs = {k: rng.standard_normal(tensors[k].shape) for k in grad_args}
     analytic = sum(float((tensors[k].grad.numpy() * vs[k]).sum()) for k in grad_args)
+    base = [np.array(t.detach().numpy(), copy=True) for t in tensors]  # fn may move data
     with mg.no_grad():
         shifted = []
         for sign in (1, -1):
             moved = [
-                mg.tensor(t.detach().numpy() + sign * eps * vs[k]) if k in vs else t
+                mg.tensor(base[k] + sign * eps * vs[k]) if k in vs else t
                 for k, t in enumerate(tensors)
             ]
             shifted.append(float((_scalar_out(fn(*moved)).numpy() * u).sum()))
