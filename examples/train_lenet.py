@@ -1,7 +1,7 @@
 """Train LeNet-5 on Fashion-MNIST: the d2l recipe (seed 003), or a modern variant.
 
     python examples/train_lenet.py                  # sigmoid + avg-pool, SGD lr 0.9, 10 epochs
-    python examples/train_lenet.py --modern         # ReLU, max-pool, BatchNorm, Adam
+    python examples/train_lenet.py --modern         # ReLU, max-pool, BatchNorm, Adam + cosine
     python examples/train_lenet.py --epochs 1       # a quick run
     python examples/train_lenet.py --resume         # continue from the last checkpoint
 
@@ -35,7 +35,8 @@ def main(argv=None) -> float:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=None, help="0.9 (SGD) or 2e-3 (--modern)")
-    parser.add_argument("--modern", action="store_true", help="ReLU, max-pool, BatchNorm, Adam")
+    parser.add_argument("--modern", action="store_true",
+                        help="ReLU, max-pool, BatchNorm, Adam with cosine decay")
     parser.add_argument("--root", default=os.environ.get("FASHION_MNIST_ROOT"),
                         help="folder with the four Fashion-MNIST .gz files")
     parser.add_argument("--checkpoint", default=None, help="path of the checkpoint file")
@@ -56,9 +57,14 @@ def main(argv=None) -> float:
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=args.batch_size)
 
+    scheduler = None
     if args.modern:
         model = lenet_bn()
         optimizer = mg.optim.Adam(model.parameters(), lr=args.lr or 2e-3)
+        # cosine decay over every step of the run, stepped once per batch
+        scheduler = mg.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=args.epochs * len(train_loader)
+        )
     else:
         model = lenet()
         model.apply(init_weights)
@@ -67,7 +73,7 @@ def main(argv=None) -> float:
 
     start_epoch, history = 0, []
     if args.resume and os.path.exists(checkpoint):
-        start_epoch, history = load_checkpoint(checkpoint, model, optimizer)
+        start_epoch, history = load_checkpoint(checkpoint, model, optimizer, scheduler)
         print(f"resumed from {checkpoint} after epoch {start_epoch}")
     print(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, "
           f"{len(train_set)} training / {len(test_set)} test images")
@@ -75,7 +81,8 @@ def main(argv=None) -> float:
     test_acc = history[-1]["test_acc"] if history else 0.0
     for epoch in range(start_epoch, args.epochs):
         loss, train_acc, seconds = train_epoch(
-            model, train_loader, loss_fn, optimizer, desc=f"epoch {epoch + 1}/{args.epochs}"
+            model, train_loader, loss_fn, optimizer, scheduler,
+            desc=f"epoch {epoch + 1}/{args.epochs}",
         )
         t0 = time.perf_counter()
         test_acc = evaluate(model, test_loader)
@@ -84,7 +91,7 @@ def main(argv=None) -> float:
         print(f"epoch {epoch + 1:2d}  loss {loss:.4f}  train acc {train_acc:.4f}  "
               f"test acc {test_acc:.4f}  ({seconds:.1f} s train, "
               f"{time.perf_counter() - t0:.1f} s test)", flush=True)
-        save_checkpoint(checkpoint, model, optimizer, epoch + 1, history)
+        save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, scheduler)
     print(f"test accuracy: {test_acc:.4f}")
     return test_acc
 

@@ -1,0 +1,77 @@
+"""The seed-003 LeNet recipe on PyTorch CPU, for comparison with examples/train_lenet.py.
+
+Same model, Xavier-uniform init, SGD lr 0.9, batch 256, 10 epochs, ToTensor scaling; the
+images are read by minigrad's IDX reader and handed to PyTorch as tensors.
+
+    python benchmarks/lenet_recipe_torch.py [--epochs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from minigrad.data import datasets
+
+
+def load(train: bool):
+    ds = datasets.FashionMNIST(train=train)
+    x = torch.from_numpy(np.asarray(ds.data.numpy(), dtype=np.float32) / 255.0).unsqueeze(1)
+    return x, torch.from_numpy(ds.targets.numpy().astype(np.int64))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Linear(84, 10),
+    )
+    for m in net.modules():
+        if type(m) in (nn.Linear, nn.Conv2d):
+            nn.init.xavier_uniform_(m.weight)
+    xs, ys = load(True)
+    xt, yt = load(False)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(args.epochs):
+        net.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(xs))
+        total, correct = 0.0, 0
+        for i in range(0, len(xs), 256):
+            idx = order[i : i + 256]
+            X, y = xs[idx], ys[idx]
+            optimizer.zero_grad()
+            out = net(X)
+            loss = loss_fn(out, y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(y)
+            correct += (out.argmax(1) == y).sum().item()
+        seconds = time.perf_counter() - start
+        net.eval()
+        with torch.no_grad():
+            test_acc = (net(xt).argmax(1) == yt).float().mean().item()
+        print(f"epoch {epoch + 1:2d}  loss {total / len(xs):.4f}  train acc "
+              f"{correct / len(xs):.4f}  test acc {test_acc:.4f}  ({seconds:.1f} s train)",
+              flush=True)
+    print(f"test accuracy: {test_acc:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The examples run end to end on a tiny generated Fashion-MNIST (no real data needed)."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_data import write_mnist
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+
+def _load(name):
+    return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name=f"example_{name}")
+
+
+@pytest.fixture
+def fashion_root(tmp_path):
+    write_mnist(tmp_path / "fmnist", n_train=96, n_test=32)
+    return str(tmp_path / "fmnist")
+
+
+def test_train_lenet_recipe_and_resume(fashion_root, tmp_path, capsys):
+    main = _load("train_lenet")["main"]
+    ck = str(tmp_path / "ck.mgt")
+    common = ["--root", fashion_root, "--batch-size", "32", "--checkpoint", ck]
+    main(common + ["--epochs", "2"])
+    straight = capsys.readouterr().out
+    main(common + ["--epochs", "1"])
+    capsys.readouterr()
+    main(common + ["--epochs", "2", "--resume"])
+    resumed = capsys.readouterr().out
+    assert "resumed from" in resumed
+    last = [line for line in straight.splitlines() if line.startswith("epoch  2")][0]
+    again = [line for line in resumed.splitlines() if line.startswith("epoch  2")][0]
+    assert last.split("(")[0] == again.split("(")[0]  # same loss and accuracies
+    assert resumed.strip().splitlines()[-1].startswith("test accuracy: ")
+
+
+def test_train_lenet_modern(fashion_root, tmp_path):
+    main = _load("train_lenet")["main"]
+    acc = main(["--root", fashion_root, "--modern", "--epochs", "1", "--batch-size", "32",
+                "--checkpoint", str(tmp_path / "m.mgt")])
+    assert 0.0 <= acc <= 1.0
+
+
+@pytest.mark.parametrize("name", ["cifar_cnn", "resnet_cifar"])
+def test_cifar_examples_fall_back_to_fashion_mnist(name, fashion_root, tmp_path, capsys):
+    main = _load(name)["main"]
+    main(["--epochs", "1", "--cifar-root", str(tmp_path / "no-cifar"),
+          "--fashion-root", fashion_root, "--limit", "64"])
+    out = capsys.readouterr().out
+    assert "using Fashion-MNIST" in out and "test accuracy: " in out
+
+
+def test_conv_shapes_and_edge_detection(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["x"])
+    runpy.run_path(str(EXAMPLES / "conv_shapes.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "stride (3, 4)" in out and "-> (2, 2)" in out
+    assert "[[ 5.,  6.,  7.,  7.],\n          [13., 14., 15., 15.]]" in out
+    runpy.run_path(str(EXAMPLES / "edge_detection.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "Step 30" in out and "tensor([[19., 25.]," in out
