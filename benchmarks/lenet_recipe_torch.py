@@ -32,13 +32,17 @@ def main() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     net = nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+        nn.Conv2d(1, 6, kernel_size=5, padding=2),
+        nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
+        nn.Conv2d(6, 16, kernel_size=5),
+        nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
         nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.Sigmoid(),
+        nn.Linear(120, 84),
+        nn.Sigmoid(),
         nn.Linear(84, 10),
     )
     for m in net.modules():
@@ -67,9 +71,11 @@ def main() -> None:
         net.eval()
         with torch.no_grad():
             test_acc = (net(xt).argmax(1) == yt).float().mean().item()
-        print(f"epoch {epoch + 1:2d}  loss {total / len(xs):.4f}  train acc "
-              f"{correct / len(xs):.4f}  test acc {test_acc:.4f}  ({seconds:.1f} s train)",
-              flush=True)
+        print(
+            f"epoch {epoch + 1:2d}  loss {total / len(xs):.4f}  train acc "
+            f"{correct / len(xs):.4f}  test acc {test_acc:.4f}  ({seconds:.1f} s train)",
+            flush=True,
+        )
     print(f"test accuracy: {test_acc:.4f}")
 
 

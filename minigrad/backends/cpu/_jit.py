@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-__all__ = ["FASTMATH", "njit_par", "njit_helper", "prange"]
+__all__ = ["FASTMATH", "njit_par", "prange"]
 
 # No "nnan"/"ninf": max pooling pads with -inf and must propagate NaN like PyTorch.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 njit_par = njit(parallel=True, cache=True, fastmath=FASTMATH)
-
-# Small scalar helpers called from the kernels (LLVM inlines them into each caller).
-njit_helper = njit(cache=True, fastmath=FASTMATH)

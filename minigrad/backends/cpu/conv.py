@@ -1,17 +1,29 @@
 """Convolution kernels on NumPy arrays: forward, grad_input and grad_weight for 1-, 2- and 3-D.
 
 Mirrors ``torch.nn.functional.conv{1,2,3}d`` (cross-correlation, no bias; the Function adds
-the bias) and the two gradients PyTorch computes in ``convolution_backward``. ConvTranspose is
-built on top: its forward is :func:`conv_grad_input`, so that one accepts any ``in_shape``
-consistent with the geometry, including output_padding rows no window covers.
+the bias) and the two gradients of PyTorch's ``convolution_backward``. ConvTranspose is built
+on top: its forward is :func:`conv_grad_input`, which therefore accepts any ``in_shape``
+consistent with the geometry, including output_padding rows that no window covers.
 
-Every array is lifted to 3 spatial dims (``(N, C, D, H, W)``; 1-D and 2-D get unit leading
-dims, which costs nothing) so one kernel serves all ranks. Two strategies, chosen per call by
-:func:`_use_direct`:
+Arrays are lifted to three spatial dims, ``(N, C, D, H, W)`` (1-D and 2-D get unit dims in
+front), and zero-padded once, so the kernels carry no bounds logic. :func:`_strategy` picks,
+per call, one of four ways to do the work (benchmarks/RESULTS.md has the measurements):
 
-* im2col + one BLAS matmul per group and batch tile (large ``C_in/groups * prod(kernel)``),
-* direct loops in Numba (depthwise and few-channel convolutions, where a matmul with a
-  tiny inner dimension wastes BLAS and the column buffer is pure overhead).
+* ``"flat"`` (stride 1, few channels per group, e.g. depthwise or LeNet): a padded plane is
+  one flat vector, and each kernel tap is one shifted, vectorised multiply-add (or, for the
+  weight gradient, one dot product) over the whole plane; outputs are computed at the padded
+  row width and the extra columns dropped.
+* ``"shifted"`` (stride 1, many channels): the same shifts as BLAS calls, one
+  ``(C_out, C_in) @ (C_in, pixels)`` matmul per tap on a strided view, no column buffer.
+  Only NumPy runs on this path, so Numba's and OpenBLAS's thread pools never take turns (a
+  Numba kernel started while OpenBLAS's worker still spins after a call runs several times
+  slower on two cores).
+* ``"direct"`` (stride > 1, few channels): row loops in Numba.
+* ``"im2col"`` (stride > 1, many channels): column buffer + one matmul per group and tile.
+
+The weight gradient of the two stride-1 paths multiplies the dropped columns by zero, which
+would turn an inf in ``x`` into NaN; they fall back to ``direct`` / ``im2col`` when ``x`` is
+not all finite.
 
 Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)``, ``y (N, C_out, *out)`` with
 ``out = (in + lo + hi - dilation * (k - 1) - 1) // stride + 1`` per spatial dim.
@@ -22,48 +34,132 @@ from __future__ import annotations
 import numpy as np
 
 from .._geometry import conv_out_size
-from ._jit import njit_helper, njit_par, prange
+from ._jit import njit_par, prange
+from .pad import _pad_constant_fwd_kernel
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
 
-# Column-buffer budget per batch tile for the im2col path: a few tiles of 16-32 MB keep the
-# buffer in the 480 MB L3 of the target machine, with BLAS calls big enough to be efficient.
-_COLS_TILE_BYTES = 32 * 2**20
-# Direct loops beat im2col + BLAS below this many multiply-adds per output element
-# (``C_in/groups * prod(kernel)``), measured in benchmarks/bench_kernels.py.
-_DIRECT_MAX_REDUCTION = 32
+Ints = tuple[int, ...]
+Pairs = tuple[tuple[int, int], ...]
+
+# Where BLAS starts to beat the Numba loops, measured on 32 x C x 56 x 56 inputs with 3x3
+# kernels (benchmarks/RESULTS.md has the table).
+_SHIFTED_MIN_CHANNELS = 32  # C_in/groups and C_out/groups, stride 1
+_SHIFTED_MIN_WEIGHT = 2048  # C_in/groups * C_out/groups for the weight gradient, stride 1
+_IM2COL_MIN_PRODUCTS = 1024  # C_in/groups * C_out/groups * prod(kernel), stride > 1
+# Bytes of scratch per batch tile. The shifted matmuls want tiles that stay in L2 (their
+# accumulation adds then run from cache); the column buffer of im2col and the weight
+# gradient want long matmuls. Both stay below glibc's 32 MB mmap threshold, so after the
+# first call the buffers come back from the heap instead of page-faulting in anew.
+# Measured on the 3x3 64-channel case of benchmarks/bench_kernels.py.
+_SHIFT_TILE_BYTES = 2 * 2**20
+_TILE_BYTES = 16 * 2**20
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared helpers (compiled into the kernels that call them).
-
-
-@njit_helper
-def _valid_range(off, s, n_in, n_out):
-    """Output indices ``o`` in ``[0, n_out)`` with ``0 <= o * s + off < n_in``, as (lo, hi)."""
-    lo = 0
-    if off < 0:
-        lo = (-off + s - 1) // s
-    hi = n_out
-    last = n_in - 1 - off
-    if last < 0:
-        hi = 0
-    elif last // s + 1 < hi:
-        hi = last // s + 1
-    if hi < lo:
-        hi = lo
-    return lo, hi
-
-
-# ---------------------------------------------------------------------------------------------
-# Direct kernels.
+# Numba kernels. All of them read zero-padded inputs, so every index below is in range.
 
 
 @njit_par
-def _conv_fwd_kernel(x, w, y, sd, sh, sw, pd, ph, pw, dd, dh, dw, groups):
-    # x (N, C_in, D, H, W), w (C_out, C_in/groups, KD, KH, KW), y (N, C_out, OD, OH, OW).
+def _conv_flat_fwd_kernel(src, wk, offs, out, groups, hw, ww):
+    # src (N, Cs, Dp*Hp*Wp) padded flat planes, wk (C_out, Cs/g, T), offs (T,) -> out (N, C_out, ..)
+    # prange over (n, c_out): each output plane is summed in a private buffer, one writer.
+    nb = src.shape[0]
+    c_out, csg, taps = wk.shape
+    od_, oh_, ow_ = out.shape[2], out.shape[3], out.shape[4]
+    span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
+    cog = c_out // groups
+    for nco in prange(nb * c_out):
+        b = nco // c_out
+        co = nco % c_out
+        cs0 = (co // cog) * csg
+        acc = np.empty(span, dtype=out.dtype)
+        for j in range(span):
+            acc[j] = 0.0
+        for cl in range(csg):
+            plane = src[b, cs0 + cl]
+            t = 0
+            while t + 2 < taps:  # three taps per sweep: a third of the traffic on acc
+                w0, w1, w2 = wk[co, cl, t], wk[co, cl, t + 1], wk[co, cl, t + 2]
+                s0 = plane[offs[t] : offs[t] + span]
+                s1 = plane[offs[t + 1] : offs[t + 1] + span]
+                s2 = plane[offs[t + 2] : offs[t + 2] + span]
+                for j in range(span):
+                    acc[j] += w0 * s0[j] + w1 * s1[j] + w2 * s2[j]
+                t += 3
+            while t < taps:
+                wv = wk[co, cl, t]
+                seg = plane[offs[t] : offs[t] + span]
+                for j in range(span):
+                    acc[j] += wv * seg[j]
+                t += 1
+        for od in range(od_):
+            for oh in range(oh_):
+                row = acc[(od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
+                orow = out[b, co, od, oh]
+                for ow in range(ow_):
+                    orow[ow] = row[ow]
+
+
+@njit_par
+def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
+    # src (N, C_in, Dp*Hp*Wp) padded flat x, gy (N, C_out, OD, OH, OW), offs (T,) -> gw (C_out,.,T)
+    # prange over (c_out, c_in/groups): one owner per gw[co, cl]; the batch is summed in order.
+    nb = src.shape[0]
+    c_out, cig, taps = gw.shape
+    od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
+    span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
+    cog = c_out // groups
+    for pair in prange(c_out * cig):
+        co = pair // cig
+        cl = pair % cig
+        ci = (co // cog) * cig + cl
+        acc = np.empty(taps, dtype=gw.dtype)
+        for t in range(taps):
+            acc[t] = 0.0
+        # gy at the padded row width, zeros in the extra columns: each tap is then one long
+        # dot product with a shifted x plane
+        g = np.empty(span, dtype=gw.dtype)
+        for j in range(span):
+            g[j] = 0.0
+        for b in range(nb):
+            for od in range(od_):
+                for oh in range(oh_):
+                    dst = g[(od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
+                    row = gy[b, co, od, oh]
+                    for ow in range(ow_):
+                        dst[ow] = row[ow]
+            plane = src[b, ci]
+            t = 0
+            while t + 2 < taps:  # three taps per sweep over g
+                s0 = plane[offs[t] : offs[t] + span]
+                s1 = plane[offs[t + 1] : offs[t + 1] + span]
+                s2 = plane[offs[t + 2] : offs[t + 2] + span]
+                a0 = a1 = a2 = gw.dtype.type(0)
+                for j in range(span):
+                    a0 += g[j] * s0[j]
+                    a1 += g[j] * s1[j]
+                    a2 += g[j] * s2[j]
+                acc[t] += a0
+                acc[t + 1] += a1
+                acc[t + 2] += a2
+                t += 3
+            while t < taps:
+                seg = plane[offs[t] : offs[t] + span]
+                a0 = gw.dtype.type(0)
+                for j in range(span):
+                    a0 += g[j] * seg[j]
+                acc[t] += a0
+                t += 1
+        for t in range(taps):
+            gw[co, cl, t] = acc[t]
+
+
+@njit_par
+def _conv_fwd_kernel(xp, w, y, sd, sh, sw, dd, dh, dw, groups):
+    # xp (N, C_in, Dp, Hp, Wp) padded, w (C_out, C_in/g, KD, KH, KW) -> y (N, C_out, OD, OH, OW)
     # prange over (n, c_out): each output plane y[n, co] is written by exactly one thread.
-    nb, _, ind, inh, inw = x.shape
+    nb = xp.shape[0]
     c_out, cig, kd_, kh_, kw_ = w.shape
     od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
     cog = c_out // groups
@@ -76,121 +172,105 @@ def _conv_fwd_kernel(x, w, y, sd, sh, sw, pd, ph, pw, dd, dh, dw, groups):
                 yrow = y[b, co, od, oh]
                 for ow in range(ow_):
                     yrow[ow] = 0.0
-                for cil in range(cig):
+                for cl in range(cig):
                     for kd in range(kd_):
-                        i_d = od * sd + kd * dd - pd
-                        if i_d < 0 or i_d >= ind:
-                            continue
                         for kh in range(kh_):
-                            i_h = oh * sh + kh * dh - ph
-                            if i_h < 0 or i_h >= inh:
-                                continue
-                            xrow = x[b, ci0 + cil, i_d, i_h]
+                            xrow = xp[b, ci0 + cl, od * sd + kd * dd, oh * sh + kh * dh]
                             for kw in range(kw_):
-                                off = kw * dw - pw
-                                lo, hi = _valid_range(off, sw, inw, ow_)
-                                wv = w[co, cil, kd, kh, kw]
-                                if sw == 1:
-                                    for ow in range(lo, hi):
-                                        yrow[ow] += wv * xrow[ow + off]
-                                else:
-                                    for ow in range(lo, hi):
-                                        yrow[ow] += wv * xrow[ow * sw + off]
+                                wv = w[co, cl, kd, kh, kw]
+                                seg = xrow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
+                                for ow in range(ow_):
+                                    yrow[ow] += wv * seg[ow]
 
 
 @njit_par
-def _conv_bwd_input_kernel(gy, w, gx, sd, sh, sw, pd, ph, pw, dd, dh, dw, groups):
-    # gy (N, C_out, OD, OH, OW), w (C_out, C_in/groups, KD, KH, KW), gx (N, C_in, D, H, W).
-    # prange over (n, c_in): each gx[n, ci] plane is owned by one thread, which gathers from
-    # every output plane of its group; the summation order is fixed, so results are exact
-    # across thread counts.
+def _conv_input_bwd_kernel(gy, w, gx, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, groups):
+    # gy (N, C_out, OD, OH, OW), w (C_out, C_in/g, KD, KH, KW) -> gx (N, C_in, D, H, W)
+    # prange over (n, c_in): gx[n, ci] is owned by one thread (private padded plane, then crop).
     nb, c_in, ind, inh, inw = gx.shape
     c_out, cig, kd_, kh_, kw_ = w.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
+    dq = max(lo_d + ind, (od_ - 1) * sd + (kd_ - 1) * dd + 1)
+    hq = max(lo_h + inh, (oh_ - 1) * sh + (kh_ - 1) * dh + 1)
+    wq = max(lo_w + inw, (ow_ - 1) * sw + (kw_ - 1) * dw + 1)
     cog = c_out // groups
     for nci in prange(nb * c_in):
         b = nci // c_in
         ci = nci % c_in
-        cil = ci % cig
+        cl = ci % cig
         co0 = (ci // cig) * cog
-        gxp = gx[b, ci]
-        for i_d in range(ind):
-            for i_h in range(inh):
-                for i_w in range(inw):
-                    gxp[i_d, i_h, i_w] = 0.0
+        buf = np.empty((dq, hq, wq), dtype=gx.dtype)
+        for a in range(dq):
+            for c in range(hq):
+                for e in range(wq):
+                    buf[a, c, e] = 0.0
         for j in range(cog):
             co = co0 + j
-            for kd in range(kd_):
-                od0, od1 = _valid_range(kd * dd - pd, sd, ind, od_)
-                for kh in range(kh_):
-                    oh0, oh1 = _valid_range(kh * dh - ph, sh, inh, oh_)
-                    for kw in range(kw_):
-                        off = kw * dw - pw
-                        ow0, ow1 = _valid_range(off, sw, inw, ow_)
-                        wv = w[co, cil, kd, kh, kw]
-                        for od in range(od0, od1):
-                            i_d = od * sd + kd * dd - pd
-                            for oh in range(oh0, oh1):
-                                gxrow = gxp[i_d, oh * sh + kh * dh - ph]
-                                gyrow = gy[b, co, od, oh]
-                                if sw == 1:
-                                    for ow in range(ow0, ow1):
-                                        gxrow[ow + off] += wv * gyrow[ow]
-                                else:
-                                    for ow in range(ow0, ow1):
-                                        gxrow[ow * sw + off] += wv * gyrow[ow]
+            for od in range(od_):
+                for oh in range(oh_):
+                    gyrow = gy[b, co, od, oh]
+                    for kd in range(kd_):
+                        for kh in range(kh_):
+                            brow = buf[od * sd + kd * dd, oh * sh + kh * dh]
+                            for kw in range(kw_):
+                                wv = w[co, cl, kd, kh, kw]
+                                seg = brow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
+                                for ow in range(ow_):
+                                    seg[ow] += wv * gyrow[ow]
+        for a in range(ind):
+            for c in range(inh):
+                src = buf[lo_d + a, lo_h + c, lo_w : lo_w + inw]
+                dst = gx[b, ci, a, c]
+                for e in range(inw):
+                    dst[e] = src[e]
 
 
 @njit_par
-def _conv_bwd_weight_kernel(x, gy, gw, sd, sh, sw, pd, ph, pw, dd, dh, dw, groups):
-    # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), gw (C_out, C_in/groups, KD, KH, KW).
-    # prange over (c_out, c_in/groups): each gw[co, cil] kernel is owned by one thread, which
-    # sums over the batch in a fixed order (no cross-thread reduction).
-    nb, _, ind, inh, inw = x.shape
+def _conv_weight_bwd_kernel(xp, gy, gw, sd, sh, sw, dd, dh, dw, groups):
+    # xp (N, C_in, Dp, Hp, Wp) padded, gy (N, C_out, OD, OH, OW) -> gw (C_out, C_in/g, KD, KH, KW)
+    # prange over (c_out, c_in/groups): one owner per gw[co, cl]; the batch is summed in order.
+    nb = xp.shape[0]
     c_out, cig, kd_, kh_, kw_ = gw.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
     cog = c_out // groups
     for pair in prange(c_out * cig):
         co = pair // cig
-        cil = pair % cig
-        ci = (co // cog) * cig + cil
-        gwk = gw[co, cil]
+        cl = pair % cig
+        ci = (co // cog) * cig + cl
+        acc = np.empty((kd_, kh_, kw_), dtype=gw.dtype)
         for kd in range(kd_):
             for kh in range(kh_):
                 for kw in range(kw_):
-                    gwk[kd, kh, kw] = 0.0
+                    acc[kd, kh, kw] = 0.0
         for b in range(nb):
-            for kd in range(kd_):
-                od0, od1 = _valid_range(kd * dd - pd, sd, ind, od_)
-                for kh in range(kh_):
-                    oh0, oh1 = _valid_range(kh * dh - ph, sh, inh, oh_)
-                    for kw in range(kw_):
-                        off = kw * dw - pw
-                        ow0, ow1 = _valid_range(off, sw, inw, ow_)
-                        acc = gwk[kd, kh, kw] * 0.0
-                        for od in range(od0, od1):
-                            i_d = od * sd + kd * dd - pd
-                            for oh in range(oh0, oh1):
-                                xrow = x[b, ci, i_d, oh * sh + kh * dh - ph]
-                                gyrow = gy[b, co, od, oh]
+            for od in range(od_):
+                for oh in range(oh_):
+                    gyrow = gy[b, co, od, oh]
+                    for kd in range(kd_):
+                        for kh in range(kh_):
+                            xrow = xp[b, ci, od * sd + kd * dd, oh * sh + kh * dh]
+                            for kw in range(kw_):
+                                s = gw.dtype.type(0)
                                 if sw == 1:
-                                    for ow in range(ow0, ow1):
-                                        acc += gyrow[ow] * xrow[ow + off]
+                                    seg1 = xrow[kw * dw : kw * dw + ow_]
+                                    for ow in range(ow_):
+                                        s += gyrow[ow] * seg1[ow]
                                 else:
-                                    for ow in range(ow0, ow1):
-                                        acc += gyrow[ow] * xrow[ow * sw + off]
-                        gwk[kd, kh, kw] += acc
-
-
-# ---------------------------------------------------------------------------------------------
-# im2col kernels.
+                                    seg = xrow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
+                                    for ow in range(ow_):
+                                        s += gyrow[ow] * seg[ow]
+                                acc[kd, kh, kw] += s
+        for kd in range(kd_):
+            for kh in range(kh_):
+                for kw in range(kw_):
+                    gw[co, cl, kd, kh, kw] = acc[kd, kh, kw]
 
 
 @njit_par
-def _im2col_fwd_kernel(x, cols, kd_, kh_, kw_, sd, sh, sw, pd, ph, pw, dd, dh, dw):
-    # x (N, C_in, D, H, W) -> cols (N, C_in*KD*KH*KW, OD, OH, OW), row r = (ci, kd, kh, kw).
-    # prange over (n, ci): each thread writes only the KD*KH*KW rows of its own channel.
-    nb, c_in, ind, inh, inw = x.shape
+def _im2col_fwd_kernel(xp, cols, kd_, kh_, kw_, sd, sh, sw, dd, dh, dw):
+    # xp (N, C_in, Dp, Hp, Wp) padded -> cols (C_in*KD*KH*KW, N, OD, OH, OW), rows (ci, kd, kh, kw)
+    # prange over (n, ci): each thread writes only the (row, n) slabs of its own channel.
+    nb, c_in = xp.shape[0], xp.shape[1]
     od_, oh_, ow_ = cols.shape[2], cols.shape[3], cols.shape[4]
     taps = kd_ * kh_ * kw_
     for nci in prange(nb * c_in):
@@ -200,79 +280,69 @@ def _im2col_fwd_kernel(x, cols, kd_, kh_, kw_, sd, sh, sw, pd, ph, pw, dd, dh, d
             for kh in range(kh_):
                 for kw in range(kw_):
                     r = ci * taps + (kd * kh_ + kh) * kw_ + kw
-                    off = kw * dw - pw
-                    ow0, ow1 = _valid_range(off, sw, inw, ow_)
                     for od in range(od_):
-                        i_d = od * sd + kd * dd - pd
                         for oh in range(oh_):
-                            i_h = oh * sh + kh * dh - ph
-                            crow = cols[b, r, od, oh]
-                            if i_d < 0 or i_d >= ind or i_h < 0 or i_h >= inh:
-                                for ow in range(ow_):
-                                    crow[ow] = 0.0
-                                continue
-                            xrow = x[b, ci, i_d, i_h]
-                            for ow in range(ow0):
-                                crow[ow] = 0.0
-                            if sw == 1:
-                                for ow in range(ow0, ow1):
-                                    crow[ow] = xrow[ow + off]
-                            else:
-                                for ow in range(ow0, ow1):
-                                    crow[ow] = xrow[ow * sw + off]
-                            for ow in range(ow1, ow_):
-                                crow[ow] = 0.0
+                            xrow = xp[b, ci, od * sd + kd * dd, oh * sh + kh * dh]
+                            seg = xrow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
+                            crow = cols[r, b, od, oh]
+                            for ow in range(ow_):
+                                crow[ow] = seg[ow]
 
 
 @njit_par
-def _im2col_bwd_kernel(gcols, gx, kd_, kh_, kw_, sd, sh, sw, pd, ph, pw, dd, dh, dw):
-    # gcols (N, C_in*KD*KH*KW, OD, OH, OW) -> gx (N, C_in, D, H, W) (col2im as a gather).
-    # prange over (n, ci): each gx[n, ci] plane is owned by one thread and sums its own rows
-    # in a fixed order; input cells no window reaches stay zero.
+def _im2col_bwd_kernel(gcols, gx, kd_, kh_, kw_, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw):
+    # gcols (C_in*KD*KH*KW, N, OD, OH, OW) -> gx (N, C_in, D, H, W), col2im as a gather
+    # prange over (n, ci): gx[n, ci] is owned by one thread (private padded plane, then crop).
     nb, c_in, ind, inh, inw = gx.shape
     od_, oh_, ow_ = gcols.shape[2], gcols.shape[3], gcols.shape[4]
+    dq = max(lo_d + ind, (od_ - 1) * sd + (kd_ - 1) * dd + 1)
+    hq = max(lo_h + inh, (oh_ - 1) * sh + (kh_ - 1) * dh + 1)
+    wq = max(lo_w + inw, (ow_ - 1) * sw + (kw_ - 1) * dw + 1)
     taps = kd_ * kh_ * kw_
     for nci in prange(nb * c_in):
         b = nci // c_in
         ci = nci % c_in
-        gxp = gx[b, ci]
-        for i_d in range(ind):
-            for i_h in range(inh):
-                for i_w in range(inw):
-                    gxp[i_d, i_h, i_w] = 0.0
+        buf = np.empty((dq, hq, wq), dtype=gx.dtype)
+        for a in range(dq):
+            for c in range(hq):
+                for e in range(wq):
+                    buf[a, c, e] = 0.0
         for kd in range(kd_):
-            od0, od1 = _valid_range(kd * dd - pd, sd, ind, od_)
             for kh in range(kh_):
-                oh0, oh1 = _valid_range(kh * dh - ph, sh, inh, oh_)
                 for kw in range(kw_):
                     r = ci * taps + (kd * kh_ + kh) * kw_ + kw
-                    off = kw * dw - pw
-                    ow0, ow1 = _valid_range(off, sw, inw, ow_)
-                    for od in range(od0, od1):
-                        i_d = od * sd + kd * dd - pd
-                        for oh in range(oh0, oh1):
-                            gxrow = gxp[i_d, oh * sh + kh * dh - ph]
-                            crow = gcols[b, r, od, oh]
-                            if sw == 1:
-                                for ow in range(ow0, ow1):
-                                    gxrow[ow + off] += crow[ow]
-                            else:
-                                for ow in range(ow0, ow1):
-                                    gxrow[ow * sw + off] += crow[ow]
+                    for od in range(od_):
+                        for oh in range(oh_):
+                            brow = buf[od * sd + kd * dd, oh * sh + kh * dh]
+                            seg = brow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
+                            crow = gcols[r, b, od, oh]
+                            for ow in range(ow_):
+                                seg[ow] += crow[ow]
+        for a in range(ind):
+            for c in range(inh):
+                src = buf[lo_d + a, lo_h + c, lo_w : lo_w + inw]
+                dst = gx[b, ci, a, c]
+                for e in range(inw):
+                    dst[e] = src[e]
 
 
 # ---------------------------------------------------------------------------------------------
-# Host wrappers.
+# Host-side geometry and helpers.
 
 
 def _lift(a: np.ndarray) -> np.ndarray:
-    """View ``(N, C, *sp)`` with 1-3 spatial dims as ``(N, C, D, H, W)``."""
+    """View ``(N, C, *sp)`` with 1-3 spatial dims as a C-contiguous ``(N, C, D, H, W)``."""
     a = np.ascontiguousarray(a)
     return a.reshape(a.shape[:2] + (1,) * (5 - a.ndim) + a.shape[2:])
 
 
+def _lift_shape(shape, nd: int) -> tuple:
+    shape = tuple(int(v) for v in shape)
+    return shape[:2] + (1,) * (3 - nd) + shape[2:]
+
+
 def _geometry(nd, stride, padding, dilation):
-    """Per-dim (stride, pad_lo, dilation) padded on the left to three spatial dims."""
+    """Per-dim stride, pad before, pad after and dilation, lifted to three spatial dims."""
     fill = 3 - nd
     s = (1,) * fill + tuple(int(v) for v in stride)
     lo = (0,) * fill + tuple(int(p[0]) for p in padding)
@@ -281,18 +351,205 @@ def _geometry(nd, stride, padding, dilation):
     return s, lo, hi, d
 
 
-def _use_direct(cig: int, k5: tuple) -> bool:
-    """Direct loops when each output sums few products; im2col + BLAS otherwise."""
-    return cig * k5[0] * k5[1] * k5[2] <= _DIRECT_MAX_REDUCTION
+def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int) -> str:
+    """Pick how to compute ``op`` ('forward', 'input' or 'weight'); see the module doc.
+
+    Stride 1: the shifted matmuls once both channel counts (per group) make wide enough
+    matrices, the flat Numba loops otherwise. Stride > 1: im2col once the column buffer feeds
+    a big enough matmul, the direct Numba loops otherwise.
+    """
+    if any(v != 1 for v in stride):
+        return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
+    wide = min(cig, cog) >= _SHIFTED_MIN_CHANNELS
+    if op == "weight":
+        wide = wide and cig * cog >= _SHIFTED_MIN_WEIGHT
+    return "shifted" if wide else "flat"
 
 
-def _tile(n: int, rows: int, cols_per_row: int, itemsize: int) -> int:
-    """Batch-tile size so that one tile's column buffer fits in ``_COLS_TILE_BYTES``."""
-    per_sample = max(rows * cols_per_row * itemsize, 1)
-    return max(1, min(n, _COLS_TILE_BYTES // per_sample))
+@njit_par
+def _finite_fwd_kernel(planes, flags):
+    # planes (P, L) -> flags (P,): 1 where every value of the plane is finite.
+    # prange over planes p: each flag has one writer (no reduction across threads).
+    for p in prange(planes.shape[0]):
+        row = planes[p]
+        ok = 1
+        for i in range(row.shape[0]):
+            if not np.isfinite(row[i]):
+                ok = 0
+        flags[p] = ok
 
 
-def conv_forward(x, w, stride, padding, dilation, groups):
+def _all_finite(a5: np.ndarray) -> bool:
+    """Whether ``a5`` holds no inf/NaN (the flat weight paths multiply some cells by 0)."""
+    flags = np.empty(a5.shape[0] * a5.shape[1], dtype=np.uint8)
+    _finite_fwd_kernel(a5.reshape(flags.shape[0], -1), flags)
+    return bool(flags.all())
+
+
+def _pad5(a5: np.ndarray, lo: tuple, hi: tuple) -> np.ndarray:
+    """Zero-pad the spatial dims of a 5-D array by ``lo`` before and ``hi`` after."""
+    if not any(lo) and not any(hi):
+        return a5
+    nb, c = a5.shape[:2]
+    sp = tuple(a5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    out = np.empty((nb, c) + sp, dtype=a5.dtype)
+    _pad_constant_fwd_kernel(
+        a5.reshape((nb * c,) + a5.shape[2:]), out.reshape((nb * c,) + sp), lo[0], lo[1], lo[2], 0.0
+    )
+    return out
+
+
+def _tap_offsets(k5, d, plane, base=(0, 0, 0), flip=False) -> np.ndarray:
+    """Flat offset of each tap ``(kd, kh, kw)`` inside a padded ``plane = (D, H, W)``."""
+    offs = np.empty(k5[0] * k5[1] * k5[2], dtype=np.int64)
+    t = 0
+    for kd in range(k5[0]):
+        for kh in range(k5[1]):
+            for kw in range(k5[2]):
+                q = (k5[0] - 1 - kd, k5[1] - 1 - kh, k5[2] - 1 - kw) if flip else (kd, kh, kw)
+                pos = [base[i] + q[i] * d[i] for i in range(3)]
+                offs[t] = (pos[0] * plane[1] + pos[1]) * plane[2] + pos[2]
+                t += 1
+    return offs
+
+
+def _tile(nb: int, per_sample_bytes: int, budget: int | None = None) -> int:
+    """Batch-tile size that keeps one tile's scratch buffer near ``budget`` bytes."""
+    budget = _TILE_BYTES if budget is None else budget
+    return max(1, min(nb, budget // max(per_sample_bytes, 1)))
+
+
+def _channel_major_tiles(src5, lo, hi, nt):
+    """Yield ``(n0, m, cm)``: batch tiles of ``src5`` zero-padded and channel-major.
+
+    ``cm`` is ``(C, nt * Dp * Hp * Wp)``; only the first ``m`` samples of a short last tile are
+    current. The borders are zeroed once and never written, so each tile only copies its
+    interior.
+    """
+    nb, c = src5.shape[:2]
+    plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    cm = np.zeros((c, nt) + plane, dtype=src5.dtype)
+    inner = cm[
+        :,
+        :,
+        lo[0] : lo[0] + src5.shape[2],
+        lo[1] : lo[1] + src5.shape[3],
+        lo[2] : lo[2] + src5.shape[4],
+    ]
+    for n0 in range(0, nb, nt):
+        m = min(nb, n0 + nt) - n0
+        inner[:, :m] = src5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
+        yield n0, m, cm.reshape(c, -1)
+
+
+def _kw_stack(rows: np.ndarray, kw_: int, dw: int, buf: np.ndarray) -> np.ndarray:
+    """Stack ``rows`` shifted left by ``0, dw, ..., (kw_ - 1) dw`` columns: ``(kw_ * C, L)``.
+
+    One matmul then covers a whole row of kernel taps (inner dimension ``kw_ * C`` instead of
+    ``C``), which BLAS runs faster and which saves ``kw_ - 1`` accumulation passes. The last
+    ``b * dw`` columns of block ``b`` are never read and stay unset.
+    """
+    if kw_ == 1:
+        return rows
+    c, n = rows.shape
+    stack = buf[: kw_ * c * n].reshape(kw_ * c, n)
+    for b in range(kw_):
+        stack[b * c : (b + 1) * c, : n - b * dw] = rows[:, b * dw :]
+    return stack
+
+
+def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
+    """Stride-1 convolution as BLAS matmuls on shifted views of zero-padded planes.
+
+    ``src5 (N, C_src, D, H, W)`` is padded by ``lo``/``hi``. Taps come in rows: ``row_offs[r]``
+    is the flat offset of row ``r`` in a padded plane and ``wt (groups, R, Co_g, KW * Cs_g)``
+    its weights, block ``b`` of the columns belonging to the tap shifted by ``b * dw``. The
+    result goes to ``out5 (N, C_out, OD, OH, OW)``. Within a channel-major tile every operand
+    is a plain strided matrix; outputs are computed at the padded row width and the extra
+    columns dropped. Only NumPy runs here, so Numba's and BLAS's thread pools never contend.
+    """
+    nb, c_src = src5.shape[:2]
+    plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    pl = plane[0] * plane[1] * plane[2]
+    c_out = out5.shape[1]
+    od_, oh_, ow_ = out5.shape[2:]
+    span = ((od_ - 1) * plane[1] + oh_ - 1) * plane[2] + ow_
+    _, n_rows, cog, kcs = wt.shape
+    csg = c_src // groups
+    kw_ = kcs // csg
+    per_sample = (c_src + kw_ * csg + 2 * c_out) * pl * src5.itemsize
+    nt = _tile(nb, per_sample, _SHIFT_TILE_BYTES)
+    acc = np.empty((c_out, nt * pl), dtype=src5.dtype)
+    part = np.empty((cog, nt * pl), dtype=src5.dtype)
+    stack_buf = np.empty(kcs * nt * pl if kw_ > 1 else 0, dtype=src5.dtype)
+    for n0, m, cm in _channel_major_tiles(src5, lo, hi, nt):
+        q = (m - 1) * pl + span
+        for g in range(groups):
+            stack = _kw_stack(cm[g * csg : (g + 1) * csg], kw_, dw, stack_buf)
+            dst = acc[g * cog : (g + 1) * cog, :q]
+            for r in range(n_rows):
+                view = stack[:, row_offs[r] : row_offs[r] + q]
+                if r == 0:
+                    np.matmul(wt[g, 0], view, out=dst)
+                else:
+                    np.matmul(wt[g, r], view, out=part[:, :q])
+                    dst += part[:, :q]
+        wide = acc.reshape((c_out, nt) + plane)[:, :m, :od_, :oh_, :ow_]
+        out5[n0 : n0 + m] = wide.transpose(1, 0, 2, 3, 4)
+
+
+def _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups):
+    """Stride-1 weight gradient as one matmul per row of taps: ``gy_wide @ stack_r(x)^T``.
+
+    ``gy`` is laid out at the padded row width of ``x`` with zeros in the extra columns, so the
+    flat shifted views of ``x`` line up; returns ``(groups, KD*KH, C_out/g, KW, C_in/g)``.
+    The zero columns meet real ``x`` values, so the caller must rule out inf/NaN in ``x``.
+    """
+    nb, c_in = x5.shape[:2]
+    c_out = gy5.shape[1]
+    plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    pl = plane[0] * plane[1] * plane[2]
+    od_, oh_, ow_ = gy5.shape[2:]
+    span = ((od_ - 1) * plane[1] + oh_ - 1) * plane[2] + ow_
+    row_offs = _tap_offsets((k5[0], k5[1], 1), d, plane)
+    kw_ = k5[2]
+    cig, cog = c_in // groups, c_out // groups
+    out = np.zeros((groups, len(row_offs), cog, kw_ * cig), dtype=x5.dtype)
+    part = np.empty((cog, kw_ * cig), dtype=x5.dtype)
+    nt = _tile(nb, (c_in + kw_ * cig + c_out) * pl * x5.itemsize)
+    gcm = np.zeros((c_out, nt) + plane, dtype=x5.dtype)
+    stack_buf = np.empty(kw_ * cig * nt * pl if kw_ > 1 else 0, dtype=x5.dtype)
+    for n0, m, xcm in _channel_major_tiles(x5, lo, hi, nt):
+        q = (m - 1) * pl + span
+        gcm[:, :m, :od_, :oh_, :ow_] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
+        gflat = gcm.reshape(c_out, -1)
+        for g in range(groups):
+            gyg = gflat[g * cog : (g + 1) * cog, :q]
+            stack = _kw_stack(xcm[g * cig : (g + 1) * cig], kw_, d[2], stack_buf)
+            for r, off in enumerate(row_offs):
+                np.matmul(gyg, stack[:, off : off + q].T, out=part)
+                out[g, r] += part
+    return out.reshape(groups, len(row_offs), cog, kw_, cig)
+
+
+def _im2col_tiles(nb, c_in, k5, out5, dtype):
+    """Yield ``(n0, m, cols)``: batch tiles and a channel-major column buffer for each."""
+    taps = k5[0] * k5[1] * k5[2]
+    npix = out5[0] * out5[1] * out5[2]
+    nt = _tile(nb, c_in * taps * npix * np.dtype(dtype).itemsize)
+    buf = np.empty(c_in * taps * nt * npix, dtype=dtype)
+    for n0 in range(0, nb, nt):
+        m = min(nb, n0 + nt) - n0
+        yield n0, m, buf[: c_in * taps * m * npix].reshape((c_in * taps, m) + out5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Host wrappers.
+
+
+def conv_forward(
+    x: np.ndarray, w: np.ndarray, stride: Ints, padding: Pairs, dilation: Ints, groups: int
+) -> np.ndarray:
     """Cross-correlation like ``torch.nn.functional.conv{1,2,3}d`` without bias.
 
     ``padding`` holds one ``(lo, hi)`` pair per spatial dim (asymmetric allowed).
@@ -302,70 +559,124 @@ def conv_forward(x, w, stride, padding, dilation, groups):
     x5 = _lift(x)
     w5 = _lift(w.astype(x.dtype, copy=False))
     s, lo, hi, d = _geometry(nd, stride, padding, dilation)
-    nb, c_in = x5.shape[:2]
+    nb = x5.shape[0]
     c_out, cig = w5.shape[:2]
     k5 = w5.shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    cog = c_out // groups
     out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
     y5 = np.empty((nb, c_out) + out5, dtype=x.dtype)
-    if _use_direct(cig, k5):
-        _conv_fwd_kernel(x5, w5, y5, *s, *lo, *d, groups)
+    plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    how = _strategy("forward", s, cig, cog, taps)
+    if how == "shifted":
+        # (groups, KD*KH, cog, KW*cig): one matrix per row of taps, blocks ordered by kw
+        w6 = w5.reshape((groups, cog, cig) + k5).transpose(0, 3, 4, 1, 5, 2)
+        wt = np.ascontiguousarray(w6).reshape(groups, k5[0] * k5[1], cog, k5[2] * cig)
+        row_offs = _tap_offsets((k5[0], k5[1], 1), d, plane)
+        _shifted_matmul(x5, lo, hi, wt, row_offs, d[2], y5, groups)
+        return y5.reshape((nb, c_out) + out5[3 - nd :])
+    xp5 = _pad5(x5, lo, hi)
+    if how == "flat":
+        offs = _tap_offsets(k5, d, plane)
+        src = xp5.reshape(xp5.shape[:2] + (-1,))
+        _conv_flat_fwd_kernel(src, w5.reshape(c_out, cig, taps), offs, y5, groups, *plane[1:])
+    elif how == "direct":
+        _conv_fwd_kernel(xp5, w5, y5, *s, *d, groups)
     else:
-        taps = k5[0] * k5[1] * k5[2]
         kdim = cig * taps
-        npix = out5[0] * out5[1] * out5[2]
-        cog = c_out // groups
         wg = w5.reshape(groups, cog, kdim)
-        nt = _tile(nb, c_in * taps, npix, x.itemsize)
-        cols = np.empty((nt, c_in * taps) + out5, dtype=x.dtype)
-        for n0 in range(0, nb, nt):
-            n1 = min(nb, n0 + nt)
-            ct = cols[: n1 - n0]
-            _im2col_fwd_kernel(x5[n0:n1], ct, *k5, *s, *lo, *d)
-            cg = ct.reshape(n1 - n0, groups, kdim, npix)
-            yt = y5[n0:n1].reshape(n1 - n0, groups, cog, npix)
+        npix = out5[0] * out5[1] * out5[2]
+        y_buf = None
+        for n0, m, cols in _im2col_tiles(nb, xp5.shape[1], k5, out5, x.dtype):
+            _im2col_fwd_kernel(xp5[n0 : n0 + m], cols, *k5, *s, *d)
+            cg = cols.reshape(groups, kdim, m * npix)
+            if y_buf is None:
+                y_buf = np.empty(c_out * m * npix, dtype=x.dtype)  # the first tile is the largest
+            yt = y_buf[: c_out * m * npix].reshape(groups, cog, m * npix)
             for g in range(groups):
-                yt[:, g] = np.matmul(wg[g], cg[:, g])
+                np.matmul(wg[g], cg[g], out=yt[g])
+            y5[n0 : n0 + m] = yt.reshape((c_out, m) + out5).transpose(1, 0, 2, 3, 4)
     return y5.reshape((nb, c_out) + out5[3 - nd :])
 
 
-def conv_grad_input(gy, w, in_shape, stride, padding, dilation, groups):
-    """Gradient of :func:`conv_forward` with respect to ``x`` (``conv_transpose`` forward).
+def conv_grad_input(
+    gy: np.ndarray,
+    w: np.ndarray,
+    in_shape: Ints,
+    stride: Ints,
+    padding: Pairs,
+    dilation: Ints,
+    groups: int,
+) -> np.ndarray:
+    """Gradient of :func:`conv_forward` with respect to ``x`` (ConvTranspose's forward).
 
-    ``in_shape`` may be larger than the windows cover (trailing rows get zero gradient).
+    ``in_shape`` may extend past the last window (output_padding): those cells get zero.
     Shape: ``gy (N, C_out, *out)``, ``w (C_out, C_in // groups, *k)`` -> ``in_shape``.
     """
     nd = gy.ndim - 2
     gy5 = _lift(gy)
     w5 = _lift(w.astype(gy.dtype, copy=False))
     s, lo, _, d = _geometry(nd, stride, padding, dilation)
-    in5 = tuple(in_shape[:2]) + (1,) * (3 - nd) + tuple(in_shape[2:])
+    in5 = _lift_shape(in_shape, nd)
     nb, c_in = in5[:2]
     c_out, cig = w5.shape[:2]
     k5 = w5.shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    cog = c_out // groups
     out5 = gy5.shape[2:]
     gx5 = np.empty(in5, dtype=gy.dtype)
-    if _use_direct(cig, k5):
-        _conv_bwd_input_kernel(gy5, w5, gx5, *s, *lo, *d, groups)
+    how = _strategy("input", s, cig, cog, taps)
+    if how in ("flat", "shifted"):
+        # gx[i] = sum_k w[k] gy[i + lo - k d]: a stride-1 correlation of gy, padded by
+        # span = (k - 1) d, with the flipped kernel; ``shift`` trims padding nobody reads.
+        span = [(k5[i] - 1) * d[i] for i in range(3)]
+        shift = [min(lo[i], span[i]) for i in range(3)]
+        glo = tuple(span[i] - shift[i] for i in range(3))
+        ghi = tuple(
+            max(out5[i], in5[2 + i] + lo[i] - shift[i] + span[i] - glo[i]) - out5[i]
+            for i in range(3)
+        )
+        plane = tuple(out5[i] + glo[i] + ghi[i] for i in range(3))
+        base = tuple(lo[i] - shift[i] for i in range(3))
+        if how == "flat":
+            offs = _tap_offsets(k5, d, plane, base, flip=True)
+            wsw = w5.reshape(groups, cog, cig, taps).transpose(0, 2, 1, 3)
+            wk = np.ascontiguousarray(wsw).reshape(c_in, cog, taps)
+            gyp5 = _pad5(gy5, glo, ghi)
+            src = gyp5.reshape(gyp5.shape[:2] + (-1,))
+            _conv_flat_fwd_kernel(src, wk, offs, gx5, groups, *plane[1:])
+        else:
+            # rows of flipped taps; block b of a row is the tap kw = KW - 1 - b, shifted b * dw
+            w6 = w5.reshape((groups, cog, cig) + k5)[..., ::-1, ::-1, ::-1]
+            w6 = w6.transpose(0, 3, 4, 2, 5, 1)  # (groups, KD, KH, cig, KW, cog)
+            wt = np.ascontiguousarray(w6).reshape(groups, k5[0] * k5[1], cig, k5[2] * cog)
+            row_offs = _tap_offsets((k5[0], k5[1], 1), d, plane, base)
+            _shifted_matmul(gy5, glo, ghi, wt, row_offs, d[2], gx5, groups)
+    elif how == "direct":
+        _conv_input_bwd_kernel(gy5, w5, gx5, *lo, *s, *d, groups)
     else:
-        taps = k5[0] * k5[1] * k5[2]
         kdim = cig * taps
+        wgt = np.ascontiguousarray(w5.reshape(groups, cog, kdim).transpose(0, 2, 1))
         npix = out5[0] * out5[1] * out5[2]
-        cog = c_out // groups
-        wgt = w5.reshape(groups, cog, kdim).transpose(0, 2, 1)
-        nt = _tile(nb, c_in * taps, npix, gy.itemsize)
-        gcols = np.empty((nt, c_in * taps) + out5, dtype=gy.dtype)
-        for n0 in range(0, nb, nt):
-            n1 = min(nb, n0 + nt)
-            ct = gcols[: n1 - n0]
-            cg = ct.reshape(n1 - n0, groups, kdim, npix)
-            gyt = gy5[n0:n1].reshape(n1 - n0, groups, cog, npix)
+        for n0, m, cols in _im2col_tiles(nb, c_in, k5, out5, gy.dtype):
+            gyt = np.ascontiguousarray(gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4))
+            gyg = gyt.reshape(groups, cog, m * npix)
+            cg = cols.reshape(groups, kdim, m * npix)
             for g in range(groups):
-                cg[:, g] = np.matmul(wgt[g], gyt[:, g])
-            _im2col_bwd_kernel(ct, gx5[n0:n1], *k5, *s, *lo, *d)
+                np.matmul(wgt[g], gyg[g], out=cg[g])
+            _im2col_bwd_kernel(cols, gx5[n0 : n0 + m], *k5, *lo, *s, *d)
     return gx5.reshape(tuple(in_shape))
 
 
-def conv_grad_weight(x, gy, w_shape, stride, padding, dilation, groups):
+def conv_grad_weight(
+    x: np.ndarray,
+    gy: np.ndarray,
+    w_shape: Ints,
+    stride: Ints,
+    padding: Pairs,
+    dilation: Ints,
+    groups: int,
+) -> np.ndarray:
     """Gradient of :func:`conv_forward` with respect to ``w``.
 
     Shape: ``x (N, C_in, *in)``, ``gy (N, C_out, *out)`` -> ``w_shape (C_out, C_in // groups, *k)``.
@@ -373,30 +684,44 @@ def conv_grad_weight(x, gy, w_shape, stride, padding, dilation, groups):
     nd = x.ndim - 2
     x5 = _lift(x)
     gy5 = _lift(gy.astype(x.dtype, copy=False))
-    s, lo, _, d = _geometry(nd, stride, padding, dilation)
-    w5_shape = tuple(w_shape[:2]) + (1,) * (3 - nd) + tuple(w_shape[2:])
-    nb, c_in = x5.shape[:2]
+    s, lo, hi, d = _geometry(nd, stride, padding, dilation)
+    w5_shape = _lift_shape(w_shape, nd)
+    nb = x5.shape[0]
     c_out, cig = w5_shape[:2]
     k5 = w5_shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    cog = c_out // groups
     out5 = gy5.shape[2:]
-    if _use_direct(cig, k5):
+    how = _strategy("weight", s, cig, cog, taps)
+    if how in ("flat", "shifted") and not _all_finite(x5):
+        # both multiply the dropped columns of the wide layout by 0, and 0 * inf is NaN
+        how = "direct" if how == "flat" else "im2col"
+    if how == "shifted":
+        gw_r = _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups)  # (g, KD*KH, cog, KW, cig)
+        gw = np.ascontiguousarray(gw_r.transpose(0, 2, 4, 1, 3))  # (g, cog, cig, KD*KH, KW)
+        return gw.reshape(tuple(w_shape))
+    xp5 = _pad5(x5, lo, hi)
+    if how == "flat":
+        plane = xp5.shape[2:]
+        gw3 = np.empty((c_out, cig, taps), dtype=x.dtype)
+        src = xp5.reshape(xp5.shape[:2] + (-1,))
+        offs = _tap_offsets(k5, d, plane)
+        _conv_flat_weight_bwd_kernel(src, gy5, offs, gw3, groups, *plane[1:])
+        return gw3.reshape(tuple(w_shape))
+    if how == "direct":
         gw5 = np.empty(w5_shape, dtype=x.dtype)
-        _conv_bwd_weight_kernel(x5, gy5, gw5, *s, *lo, *d, groups)
-    else:
-        taps = k5[0] * k5[1] * k5[2]
-        kdim = cig * taps
-        npix = out5[0] * out5[1] * out5[2]
-        cog = c_out // groups
-        gwg = np.zeros((groups, cog, kdim), dtype=x.dtype)
-        nt = _tile(nb, c_in * taps, npix, x.itemsize)
-        cols = np.empty((nt, c_in * taps) + out5, dtype=x.dtype)
-        for n0 in range(0, nb, nt):
-            n1 = min(nb, n0 + nt)
-            ct = cols[: n1 - n0]
-            _im2col_fwd_kernel(x5[n0:n1], ct, *k5, *s, *lo, *d)
-            cg = ct.reshape(n1 - n0, groups, kdim, npix)
-            gyt = gy5[n0:n1].reshape(n1 - n0, groups, cog, npix)
-            for g in range(groups):
-                gwg[g] += np.matmul(gyt[:, g], cg[:, g].transpose(0, 2, 1)).sum(axis=0)
-        gw5 = gwg.reshape(w5_shape)
-    return gw5.reshape(tuple(w_shape))
+        _conv_weight_bwd_kernel(xp5, gy5, gw5, *s, *d, groups)
+        return gw5.reshape(tuple(w_shape))
+    kdim = cig * taps
+    npix = out5[0] * out5[1] * out5[2]
+    gw = np.zeros((groups, cog, kdim), dtype=x.dtype)
+    part = np.empty((cog, kdim), dtype=x.dtype)
+    for n0, m, cols in _im2col_tiles(nb, xp5.shape[1], k5, out5, x.dtype):
+        _im2col_fwd_kernel(xp5[n0 : n0 + m], cols, *k5, *s, *d)
+        cg = cols.reshape(groups, kdim, m * npix)
+        gyt = np.ascontiguousarray(gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4))
+        gyg = gyt.reshape(groups, cog, m * npix)
+        for g in range(groups):
+            np.matmul(gyg[g], cg[g].T, out=part)
+            gw[g] += part
+    return gw.reshape(tuple(w_shape))

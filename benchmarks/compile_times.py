@@ -1,0 +1,121 @@
+"""First-call cost of every CPU kernel: compile (cold cache) and cache load (warm cache).
+
+Usage: ``.venv/bin/python benchmarks/compile_times.py``. Each entry runs in a fresh process
+with ``NUMBA_CACHE_DIR`` pointing at its own new temporary directory (cold: Numba compiles
+and writes the cache), then in a second fresh process on the same directory (warm: Numba
+only loads machine code). The time is that of the first call of the host wrapper on a tiny
+float32 input, which includes the NumPy glue; the conv entries force one strategy each so
+that every Numba kernel is measured (an entry also compiles the small helpers it calls,
+such as the padding kernel). A throwaway kernel runs first in each process, so the numbers
+exclude the one-time start of Numba's code generator and thread pool, printed separately.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name -> Python snippet run after the setup below; ``x``/``w`` are small float32 arrays.
+ENTRIES = {
+    "import minigrad.backends.cpu": "pass",
+    "conv_forward [flat]": "force('flat'); cpu.conv_forward(x, w, *geo1)",
+    "conv_forward [direct]": "force('direct'); cpu.conv_forward(x, w, *geo2)",
+    "conv_forward [im2col]": "force('im2col'); cpu.conv_forward(x, w, *geo2)",
+    "conv_forward [shifted]": "force('shifted'); cpu.conv_forward(x, w, *geo1)",
+    "conv_grad_input [flat]": "force('flat'); cpu.conv_grad_input(y1, w, x.shape, *geo1)",
+    "conv_grad_input [direct]": "force('direct'); cpu.conv_grad_input(y2, w, x.shape, *geo2)",
+    "conv_grad_input [im2col]": "force('im2col'); cpu.conv_grad_input(y2, w, x.shape, *geo2)",
+    "conv_grad_weight [flat]": "force('flat'); cpu.conv_grad_weight(x, y1, w.shape, *geo1)",
+    "conv_grad_weight [shifted]": "force('shifted'); cpu.conv_grad_weight(x, y1, w.shape, *geo1)",
+    "conv_grad_weight [direct]": "force('direct'); cpu.conv_grad_weight(x, y2, w.shape, *geo2)",
+    "conv_grad_weight [im2col]": "force('im2col'); cpu.conv_grad_weight(x, y2, w.shape, *geo2)",
+    "max_pool_forward": "cpu.max_pool_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))",
+    "max_pool_backward": "cpu.max_pool_backward(y1, idx, x.shape)",
+    "avg_pool_forward": "cpu.avg_pool_forward(x, (2, 2), (2, 2), (0, 0), (4, 4), True)",
+    "avg_pool_backward": "cpu.avg_pool_backward(y1, x.shape, (2, 2), (2, 2), (0, 0), True)",
+    "adaptive_avg_pool_forward": "cpu.adaptive_avg_pool_forward(x, (3, 3))",
+    "adaptive_max_pool_forward": "cpu.adaptive_max_pool_forward(x, (3, 3))",
+    "pad_forward [constant]": "cpu.pad_forward(x, ((1, 1), (1, 1)), 'constant', 0.0)",
+    "pad_forward [reflect]": "cpu.pad_forward(x, ((1, 1), (1, 1)), 'reflect', 0.0)",
+    "pad_backward [reflect]": "cpu.pad_backward(x, ((1, 1), (1, 1)), 'reflect', (2, 4, 6, 6))",
+}
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    t0 = time.perf_counter()
+    import numpy as np
+    from minigrad.backends import cpu
+    from minigrad.backends.cpu import conv
+    t_import = time.perf_counter() - t0
+
+    def force(kind):
+        conv._strategy = lambda *a: kind
+
+    # Start Numba's code generator and thread pool with a throwaway kernel, so that the time
+    # below is the entry's own (compile or cache load), not this one-time process cost.
+    from numba import njit, prange
+
+    @njit(parallel=True)
+    def warm(a):
+        for i in prange(a.shape[0]):
+            a[i] = i
+
+    t0 = time.perf_counter()
+    warm(np.zeros(4))
+    t_init = time.perf_counter() - t0
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 8, 8), dtype=np.float32)
+    w = rng.standard_normal((4, 4, 3, 3), dtype=np.float32)
+    geo1 = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    geo2 = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    y1 = rng.standard_normal((2, 4, 8, 8), dtype=np.float32)
+    y2 = rng.standard_normal((2, 4, 4, 4), dtype=np.float32)
+    idx = np.zeros((2, 4, 8, 8), dtype=np.int64)
+    t0 = time.perf_counter()
+    exec(sys.argv[1])
+    t_call = time.perf_counter() - t0
+    print(json.dumps({"import": t_import, "init": t_init, "call": t_call}))
+    """
+)
+
+
+def run(snippet: str, cache_dir: str) -> dict:
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, snippet],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    import numba
+    import numpy
+
+    print(f"numba {numba.__version__}, numpy {numpy.__version__}, python {sys.version.split()[0]}")
+    print(f"{'first call of':<30} {'cold s':>8} {'warm s':>8}")
+    total_cold = total_warm = 0.0
+    inits = []
+    for name, snippet in ENTRIES.items():
+        with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache_dir:
+            cold, warm = run(snippet, cache_dir), run(snippet, cache_dir)
+        key = "import" if snippet == "pass" else "call"
+        inits.append(warm["init"])
+        if key == "call":
+            total_cold += cold[key]
+            total_warm += warm[key]
+        print(f"{name:<30} {cold[key]:8.2f} {warm[key]:8.3f}", flush=True)
+    print(f"{'sum of kernel entries':<30} {total_cold:8.2f} {total_warm:8.3f}")
+    print(f"one-time Numba start per process (compile of a 3-line kernel): {min(inits):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

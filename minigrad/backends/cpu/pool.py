@@ -1,0 +1,339 @@
+"""Pooling kernels on NumPy arrays for 1-, 2- and 3-D inputs.
+
+Mirrors ``torch.nn.functional.max_pool{1,2,3}d`` (with indices), ``avg_pool{1,2,3}d``,
+``adaptive_avg_pool{1,2,3}d`` and ``adaptive_max_pool{1,2,3}d``, and their gradients.
+
+Every input is viewed as planes ``(P, D, H, W)`` with ``P = N * C`` (1-D and 2-D get unit dims
+in front), and the host computes each window once per dim: the arrays ``start[o]``/``stop[o]``
+(and a step for dilation) describe output ``o``'s window. The same kernels then serve the
+fixed-stride and the adaptive pools. Windows never need bounds checks inside the kernels.
+
+Shape: ``x (N, C, *in)`` -> ``y (N, C, *out)``; argmax is int64 and holds PyTorch's flat index
+within the unpadded input plane (``h * W + w`` in 2-D).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._geometry import adaptive_end, adaptive_start
+from ._jit import njit_par, prange
+
+__all__ = [
+    "max_pool_forward",
+    "max_pool_backward",
+    "avg_pool_forward",
+    "avg_pool_backward",
+    "adaptive_avg_pool_forward",
+    "adaptive_avg_pool_backward",
+    "adaptive_max_pool_forward",
+]
+
+Ints = tuple[int, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels.
+
+
+@njit_par
+def _max_pool_fwd_kernel(x, y, argmax, d0, d1, h0, h1, w0, w1, dd, dh, dw):
+    # x (P, D, H, W) -> y, argmax (P, OD, OH, OW); window o per dim: range(d0[o], d1[o], dd)
+    # prange over planes p: y[p] and argmax[p] are written by exactly one thread.
+    n_planes, _, inh, inw = x.shape
+    od_, oh_, ow_ = y.shape[1], y.shape[2], y.shape[3]
+    for p in prange(n_planes):
+        for od in range(od_):
+            for oh in range(oh_):
+                yrow = y[p, od, oh]
+                arow = argmax[p, od, oh]
+                for ow in range(ow_):
+                    # PyTorch's rule: start at -inf on the first in-range cell; a NaN always
+                    # wins (``v != v``), so NaN propagates.
+                    best = x.dtype.type(-np.inf)
+                    where = (d0[od] * inh + h0[oh]) * inw + w0[ow]
+                    for i_d in range(d0[od], d1[od], dd):
+                        for i_h in range(h0[oh], h1[oh], dh):
+                            xrow = x[p, i_d, i_h]
+                            for i_w in range(w0[ow], w1[ow], dw):
+                                v = xrow[i_w]
+                                if v > best or v != v:
+                                    best = v
+                                    where = (i_d * inh + i_h) * inw + i_w
+                    yrow[ow] = best
+                    arow[ow] = where
+
+
+@njit_par
+def _max_pool_bwd_kernel(gy, argmax, gx):
+    # gy, argmax (P, Q) -> gx (P, L), flat planes; overlapping windows add, in output order
+    # prange over planes p: gx[p] is owned by exactly one thread.
+    n_planes, q_ = gy.shape
+    size = gx.shape[1]
+    for p in prange(n_planes):
+        gxp = gx[p]
+        for i in range(size):
+            gxp[i] = 0.0
+        for q in range(q_):
+            i = argmax[p, q]
+            if 0 <= i < size:
+                gxp[i] += gy[p, q]
+
+
+@njit_par
+def _avg_pool_fwd_kernel(x, y, d0, d1, h0, h1, w0, w1, div):
+    # x (P, D, H, W) -> y (P, OD, OH, OW); window o per dim: range(d0[o], d1[o]); div (OD, OH, OW)
+    # prange over planes p: y[p] is written by exactly one thread.
+    n_planes = x.shape[0]
+    od_, oh_, ow_ = y.shape[1], y.shape[2], y.shape[3]
+    for p in prange(n_planes):
+        for od in range(od_):
+            for oh in range(oh_):
+                yrow = y[p, od, oh]
+                for ow in range(ow_):
+                    acc = y.dtype.type(0)
+                    for i_d in range(d0[od], d1[od]):
+                        for i_h in range(h0[oh], h1[oh]):
+                            seg = x[p, i_d, i_h, w0[ow] : w1[ow]]
+                            for k in range(seg.shape[0]):
+                                acc += seg[k]
+                    yrow[ow] = acc / div[od, oh, ow]
+
+
+@njit_par
+def _avg_pool_bwd_kernel(gy, gx, a_d, b_d, a_h, b_h, a_w, b_w, div, max_cover_w):
+    # gy (P, OD, OH, OW) -> gx (P, D, H, W); input i per dim is in the windows range(a[i], b[i])
+    # prange over planes p: gx[p] is owned by one thread, which gathers (no scatter).
+    n_planes, ind, inh, inw = gx.shape
+    od_, oh_, ow_ = gy.shape[1], gy.shape[2], gy.shape[3]
+    for p in prange(n_planes):
+        # Each output's share, gy / divisor, computed once per plane (PyTorch's rounding).
+        share = np.empty((od_, oh_, ow_), dtype=gx.dtype)
+        for od in range(od_):
+            for oh in range(oh_):
+                for ow in range(ow_):
+                    share[od, oh, ow] = gy[p, od, oh, ow] / div[od, oh, ow]
+        for i_d in range(ind):
+            for i_h in range(inh):
+                gxrow = gx[p, i_d, i_h]
+                for i_w in range(inw):
+                    gxrow[i_w] = 0.0
+                for od in range(a_d[i_d], b_d[i_d]):
+                    for oh in range(a_h[i_h], b_h[i_h]):
+                        srow = share[od, oh]
+                        # j-th window covering each column; rows are swept whole so the
+                        # loop vectorises (a gather) even though windows differ per column
+                        for j in range(max_cover_w):
+                            for i_w in range(inw):
+                                if a_w[i_w] + j < b_w[i_w]:
+                                    gxrow[i_w] += srow[a_w[i_w] + j]
+
+
+# ---------------------------------------------------------------------------------------------
+# Host-side window tables.
+
+
+def _planes(a: np.ndarray) -> np.ndarray:
+    """View ``(N, C, *sp)`` with 1-3 spatial dims as C-contiguous planes ``(N*C, D, H, W)``."""
+    a = np.ascontiguousarray(a)
+    sp = a.shape[2:]
+    return a.reshape((a.shape[0] * a.shape[1],) + (1,) * (3 - len(sp)) + sp)
+
+
+def _lift3(values, fill: int) -> tuple:
+    values = tuple(int(v) for v in values)
+    return (fill,) * (3 - len(values)) + values
+
+
+def _max_windows(n: int, n_out: int, k: int, s: int, p: int, d: int):
+    """First in-range tap and clipped stop of each dilated max-pool window (PyTorch's rule)."""
+    start = np.empty(n_out, dtype=np.int64)
+    stop = np.empty(n_out, dtype=np.int64)
+    for o in range(n_out):
+        a = o * s - p
+        stop[o] = min(a + (k - 1) * d + 1, n)
+        while a < 0:
+            a += d
+        start[o] = a
+    return start, stop
+
+
+def _avg_windows(n: int, n_out: int, k: int, s: int, p: int, count_include_pad: bool):
+    """Clipped window and divisor factor of each avg-pool output along one dim.
+
+    PyTorch's rule: the padded window ``[o*s - p, min(o*s - p + k, n + p))`` counts toward the
+    divisor when ``count_include_pad``; otherwise only its part inside ``[0, n)`` does.
+    """
+    a = np.arange(n_out, dtype=np.int64) * s - p
+    b = np.minimum(a + k, n + p)
+    start, stop = np.maximum(a, 0), np.minimum(b, n)
+    factor = (b - a) if count_include_pad else (stop - start)
+    return start, np.maximum(stop, start), factor
+
+
+def _adaptive_windows(n: int, n_out: int):
+    """PyTorch's adaptive windows ``[floor(o n / n_out), ceil((o + 1) n / n_out))``."""
+    start = np.array([adaptive_start(o, n_out, n) for o in range(n_out)], dtype=np.int64)
+    stop = np.array([adaptive_end(o, n_out, n) for o in range(n_out)], dtype=np.int64)
+    return start, stop, stop - start
+
+
+def _covering(start: np.ndarray, stop: np.ndarray, n: int):
+    """For each input index, the range of outputs whose window contains it, as (a, b).
+
+    ``start`` and ``stop`` are non-decreasing, so the covering outputs are contiguous.
+    """
+    i = np.arange(n, dtype=np.int64)
+    return np.searchsorted(stop, i, side="right"), np.searchsorted(start, i, side="right")
+
+
+def _divisor(factors, divisor_override, dtype) -> np.ndarray:
+    """``(OD, OH, OW)`` table of divisors: a product of per-dim factors, or the override."""
+    fd, fh, fw = factors
+    if divisor_override:
+        div = np.full((len(fd), len(fh), len(fw)), divisor_override, dtype=dtype)
+    else:
+        div = (fd[:, None, None] * fh[None, :, None] * fw[None, None, :]).astype(dtype)
+    return np.where(div == 0, 1, div).astype(dtype)  # empty windows sum to 0 anyway
+
+
+# ---------------------------------------------------------------------------------------------
+# Host wrappers.
+
+
+def max_pool_forward(
+    x: np.ndarray, kernel: Ints, stride: Ints, padding: Ints, dilation: Ints, out_size: Ints
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max pooling with indices like ``torch.nn.functional.max_pool{1,2,3}d``.
+
+    ``padding`` is symmetric per dim and acts as -inf; ``out_size`` is computed by the caller
+    (``_geometry.pooled_size``, which handles ceil_mode).
+    Shape: ``x (N, C, *in)`` -> ``y (N, C, *out_size)``, ``argmax`` the same shape, int64.
+    """
+    nd = x.ndim - 2
+    x4 = _planes(x)
+    k, s = _lift3(kernel, 1), _lift3(stride, 1)
+    p, d, o = _lift3(padding, 0), _lift3(dilation, 1), _lift3(out_size, 1)
+    win = [_max_windows(x4.shape[1 + i], o[i], k[i], s[i], p[i], d[i]) for i in range(3)]
+    y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
+    argmax = np.empty((x4.shape[0],) + o, dtype=np.int64)
+    _max_pool_fwd_kernel(x4, y, argmax, *win[0], *win[1], *win[2], *d)
+    shape = x.shape[:2] + o[3 - nd :]
+    return y.reshape(shape), argmax.reshape(shape)
+
+
+def max_pool_backward(gy: np.ndarray, argmax: np.ndarray, in_shape: Ints) -> np.ndarray:
+    """Gradient of :func:`max_pool_forward` (and of :func:`adaptive_max_pool_forward`).
+
+    Shape: ``gy, argmax (N, C, *out)`` -> ``in_shape``.
+    """
+    in_shape = tuple(int(v) for v in in_shape)
+    planes = in_shape[0] * in_shape[1]
+    gx = np.empty(in_shape, dtype=gy.dtype)
+    _max_pool_bwd_kernel(
+        np.ascontiguousarray(gy).reshape(planes, -1),
+        np.ascontiguousarray(argmax).reshape(planes, -1),
+        gx.reshape(planes, -1),
+    )
+    return gx
+
+
+def avg_pool_forward(
+    x: np.ndarray,
+    kernel: Ints,
+    stride: Ints,
+    padding: Ints,
+    out_size: Ints,
+    count_include_pad: bool,
+    divisor_override: int | None = None,
+) -> np.ndarray:
+    """Average pooling like ``torch.nn.functional.avg_pool{1,2,3}d``, PyTorch's divisor rule.
+
+    Shape: ``x (N, C, *in)`` -> ``(N, C, *out_size)``.
+    """
+    nd = x.ndim - 2
+    x4 = _planes(x)
+    k, s = _lift3(kernel, 1), _lift3(stride, 1)
+    p, o = _lift3(padding, 0), _lift3(out_size, 1)
+    win = [
+        _avg_windows(x4.shape[1 + i], o[i], k[i], s[i], p[i], count_include_pad) for i in range(3)
+    ]
+    div = _divisor([w[2] for w in win], divisor_override, x.dtype)
+    y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
+    _avg_pool_fwd_kernel(x4, y, *win[0][:2], *win[1][:2], *win[2][:2], div)
+    return y.reshape(x.shape[:2] + o[3 - nd :])
+
+
+def avg_pool_backward(
+    gy: np.ndarray,
+    in_shape: Ints,
+    kernel: Ints,
+    stride: Ints,
+    padding: Ints,
+    count_include_pad: bool,
+    divisor_override: int | None = None,
+) -> np.ndarray:
+    """Gradient of :func:`avg_pool_forward`: each input cell sums its covering windows.
+
+    Shape: ``gy (N, C, *out)`` -> ``in_shape``.
+    """
+    gy4 = _planes(gy)
+    in4 = (gy4.shape[0],) + _lift3(tuple(in_shape)[2:], 1)
+    k, s, p = _lift3(kernel, 1), _lift3(stride, 1), _lift3(padding, 0)
+    o = gy4.shape[1:]
+    win = [_avg_windows(in4[1 + i], o[i], k[i], s[i], p[i], count_include_pad) for i in range(3)]
+    div = _divisor([w[2] for w in win], divisor_override, gy.dtype)
+    cover = [_covering(win[i][0], win[i][1], in4[1 + i]) for i in range(3)]
+    gx = np.empty(in4, dtype=gy.dtype)
+    max_cover_w = int((cover[2][1] - cover[2][0]).max(initial=0))
+    _avg_pool_bwd_kernel(gy4, gx, *cover[0], *cover[1], *cover[2], div, max_cover_w)
+    return gx.reshape(tuple(in_shape))
+
+
+def adaptive_avg_pool_forward(x: np.ndarray, out_size: Ints) -> np.ndarray:
+    """Like ``torch.nn.functional.adaptive_avg_pool{1,2,3}d`` (``out`` may exceed ``in``).
+
+    Shape: ``x (N, C, *in)`` -> ``(N, C, *out_size)``.
+    """
+    nd = x.ndim - 2
+    x4 = _planes(x)
+    o = _lift3(out_size, 1)
+    win = [_adaptive_windows(x4.shape[1 + i], o[i]) for i in range(3)]
+    div = _divisor([w[2] for w in win], None, x.dtype)
+    y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
+    _avg_pool_fwd_kernel(x4, y, *win[0][:2], *win[1][:2], *win[2][:2], div)
+    return y.reshape(x.shape[:2] + o[3 - nd :])
+
+
+def adaptive_avg_pool_backward(gy: np.ndarray, in_shape: Ints) -> np.ndarray:
+    """Gradient of :func:`adaptive_avg_pool_forward`.
+
+    Shape: ``gy (N, C, *out)`` -> ``in_shape``.
+    """
+    gy4 = _planes(gy)
+    in4 = (gy4.shape[0],) + _lift3(tuple(in_shape)[2:], 1)
+    o = gy4.shape[1:]
+    win = [_adaptive_windows(in4[1 + i], o[i]) for i in range(3)]
+    div = _divisor([w[2] for w in win], None, gy.dtype)
+    cover = [_covering(win[i][0], win[i][1], in4[1 + i]) for i in range(3)]
+    gx = np.empty(in4, dtype=gy.dtype)
+    max_cover_w = int((cover[2][1] - cover[2][0]).max(initial=0))
+    _avg_pool_bwd_kernel(gy4, gx, *cover[0], *cover[1], *cover[2], div, max_cover_w)
+    return gx.reshape(tuple(in_shape))
+
+
+def adaptive_max_pool_forward(x: np.ndarray, out_size: Ints) -> tuple[np.ndarray, np.ndarray]:
+    """Like ``torch.nn.functional.adaptive_max_pool{1,2,3}d`` with ``return_indices=True``.
+
+    Shape: ``x (N, C, *in)`` -> ``y, argmax (N, C, *out_size)``; backward is
+    :func:`max_pool_backward`.
+    """
+    nd = x.ndim - 2
+    x4 = _planes(x)
+    o = _lift3(out_size, 1)
+    win = [_adaptive_windows(x4.shape[1 + i], o[i])[:2] for i in range(3)]
+    y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
+    argmax = np.empty((x4.shape[0],) + o, dtype=np.int64)
+    _max_pool_fwd_kernel(x4, y, argmax, *win[0], *win[1], *win[2], 1, 1, 1)
+    shape = x.shape[:2] + o[3 - nd :]
+    return y.reshape(shape), argmax.reshape(shape)

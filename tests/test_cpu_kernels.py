@@ -1,0 +1,681 @@
+"""CPU kernel layer (``minigrad.backends.cpu``) against the loop references in ``reference.py``.
+
+Forward passes are compared value for value in float64; backward passes through ``<u, J v>``
+(a central difference of the reference along a random direction ``v`` against
+``sum(v * grad)``) and through the adjoint identities that tie the three convolution kernels
+together. Every convolution test runs once per strategy the kernel layer can pick, so the
+small-channel Numba loops and the BLAS paths are both covered on tiny shapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from minigrad.backends import KERNELS, backend_for
+from minigrad.backends._geometry import conv_out_size, pooled_size, same_padding
+from minigrad.backends.cpu import (
+    adaptive_avg_pool_backward,
+    adaptive_avg_pool_forward,
+    adaptive_max_pool_forward,
+    avg_pool_backward,
+    avg_pool_forward,
+    conv_forward,
+    conv_grad_input,
+    conv_grad_weight,
+    max_pool_backward,
+    max_pool_forward,
+    pad_backward,
+    pad_forward,
+)
+from minigrad.backends.cpu import conv as conv_mod
+from tests import reference as ref
+
+CONV_REF = {1: ref.conv1d, 2: ref.conv2d, 3: ref.conv3d}
+CONVT_REF = {1: ref.conv_transpose1d, 2: ref.conv_transpose2d, 3: ref.conv_transpose3d}
+MAXPOOL_REF = {1: ref.max_pool1d, 2: ref.max_pool2d, 3: ref.max_pool3d}
+AVGPOOL_REF = {1: ref.avg_pool1d, 2: ref.avg_pool2d, 3: ref.avg_pool3d}
+ADAPTIVE_AVG_REF = {
+    1: ref.adaptive_avg_pool1d,
+    2: ref.adaptive_avg_pool2d,
+    3: ref.adaptive_avg_pool3d,
+}
+ADAPTIVE_MAX_REF = {
+    1: ref.adaptive_max_pool1d,
+    2: ref.adaptive_max_pool2d,
+    3: ref.adaptive_max_pool3d,
+}
+
+# "flat" and "shifted" force the stride-1 strategies (with direct / im2col for stride > 1);
+# "direct" and "im2col" force those everywhere; "tiles" is "shifted" with batch tiles of two
+# samples, so that a short last tile occurs.
+KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles")
+
+
+@contextlib.contextmanager
+def strategy(kind: str):
+    """Force the convolution strategy the kernel layer picks (restored afterwards)."""
+    saved = conv_mod._strategy, conv_mod._tile
+    if kind == "flat":
+        conv_mod._strategy = lambda op, s, *a: "flat" if all(v == 1 for v in s) else "direct"
+    elif kind in ("shifted", "tiles"):
+        conv_mod._strategy = lambda op, s, *a: "shifted" if all(v == 1 for v in s) else "im2col"
+    elif kind in ("direct", "im2col"):
+        conv_mod._strategy = lambda *a: kind
+    if kind == "tiles":
+        conv_mod._tile = lambda nb, *args: min(nb, 2)
+    try:
+        yield
+    finally:
+        conv_mod._strategy, conv_mod._tile = saved
+
+
+def directional(f, x, v, eps=1e-3):
+    """Central difference of ``f`` at ``x`` along ``v``: ``J v``. Every op here is linear, or
+    piecewise linear (max) on inputs whose values are spaced 1 apart, so the difference is
+    exact up to rounding for steps this size."""
+    return (f(x + eps * v) - f(x - eps * v)) / (2 * eps)
+
+
+def close(a, b, tol=1e-9):
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, float(np.abs(b).max(initial=0))))
+
+
+def rng_for(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def distinct(rng, shape) -> np.ndarray:
+    """A shuffled grid of distinct values: max pooling never sees a tie."""
+    return rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies.
+
+
+@st.composite
+def conv_cases(draw, max_nd=3):
+    """A small convolution: shapes, stride, (lo, hi) padding, dilation and groups."""
+    nd = draw(st.integers(1, max_nd))
+    groups = draw(st.integers(1, 3))
+    cig, cog = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    n = draw(st.integers(1, 3))
+    unit_stride = draw(st.booleans())  # half the cases take the stride-1 paths
+    k, s, d, pads, size = [], [], [], [], []
+    for _ in range(nd):
+        k.append(draw(st.integers(1, 3)))
+        s.append(1 if unit_stride else draw(st.integers(1, 3)))
+        d.append(draw(st.integers(1, 2)))
+        pads.append((draw(st.integers(0, 2)), draw(st.integers(0, 2))))
+        need = max(1, d[-1] * (k[-1] - 1) + 1 - sum(pads[-1]))
+        size.append(draw(st.integers(need, need + (5 if nd < 3 else 2))))
+    return dict(
+        x_shape=(n, cig * groups, *size),
+        w_shape=(cog * groups, cig, *k),
+        stride=tuple(s),
+        padding=tuple(pads),
+        dilation=tuple(d),
+        groups=groups,
+        seed=draw(st.integers(0, 2**31 - 1)),
+    )
+
+
+@st.composite
+def pool_cases(draw, max_nd=3):
+    """A small pooling geometry with PyTorch's constraint pad <= kernel // 2."""
+    nd = draw(st.integers(1, max_nd))
+    k, s, p, d, size = [], [], [], [], []
+    for _ in range(nd):
+        k.append(draw(st.integers(1, 3)))
+        s.append(draw(st.integers(1, 3)))
+        d.append(draw(st.integers(1, 2)))
+        p.append(draw(st.integers(0, k[-1] // 2)))
+        need = max(1, d[-1] * (k[-1] - 1) + 1 - 2 * p[-1])
+        size.append(draw(st.integers(need, need + (5 if nd < 3 else 3))))
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    return dict(
+        x_shape=(n, c, *size),
+        kernel=tuple(k),
+        stride=tuple(s),
+        padding=tuple(p),
+        dilation=tuple(d),
+        ceil_mode=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**31 - 1)),
+    )
+
+
+def _data(case):
+    rng = rng_for(case["seed"])
+    x = rng.standard_normal(case["x_shape"])
+    w = rng.standard_normal(case["w_shape"])
+    return rng, x, w
+
+
+def _geom(case):
+    return case["stride"], case["padding"], case["dilation"], case["groups"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed examples (d2l): exact values.
+
+
+def test_corr2d_seed_example():
+    X = np.arange(9.0).reshape(1, 1, 3, 3)
+    K = np.array([[0.0, 1.0], [2.0, 3.0]]).reshape(1, 1, 2, 2)
+    expected = [[19.0, 25.0], [37.0, 43.0]]
+    for kind in KINDS:
+        with strategy(kind):
+            y = conv_forward(X, K, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+        np.testing.assert_array_equal(y[0, 0], expected)
+    np.testing.assert_array_equal(ref.corr2d(X[0, 0], K[0, 0]), expected)
+
+
+def test_corr2d_two_input_channels_seed_example():
+    X = np.arange(9.0).reshape(3, 3)
+    K = np.array([[0.0, 1.0], [2.0, 3.0]])
+    x = np.stack([X, X + 1])[None]
+    w = np.stack([K, K + 1])[None]
+    for kind in KINDS:
+        with strategy(kind):
+            y = conv_forward(x, w, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+        np.testing.assert_array_equal(y[0, 0], [[56.0, 72.0], [104.0, 120.0]])
+
+
+def test_max_pool_seed_example():
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    k, s, p, d = (3, 3), (2, 1), (1, 1), (1, 1)
+    out = tuple(pooled_size(4, k[i], s[i], p[i], d[i], False) for i in range(2))
+    y, idx = max_pool_forward(x, k, s, p, d, out)
+    expected = [[[[5, 6, 7, 7], [13, 14, 15, 15]]]]
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(idx, expected)  # arange: the value is its flat index
+    assert y.dtype == np.float32 and idx.dtype == np.int64
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry.
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2),
+    st.integers(1, 3), st.booleans(),
+)  # fmt: skip
+def test_pooled_size_matches_reference_rule(n, k, s, p, d, ceil_mode):
+    if n + 2 * p < d * (k - 1) + 1:
+        return
+    assert pooled_size(n, k, s, p, d, ceil_mode) == ref._pool_out(n, k, s, p, d, ceil_mode)
+
+
+def test_pooled_size_ceil_mode_drops_window_starting_in_padding():
+    # n=5, k=2, s=2, p=1: ceil gives 4 windows, but the 4th would start at 6 - 1 = 5 >= n.
+    assert pooled_size(5, 2, 2, 1, 1, True) == 3
+    assert pooled_size(5, 2, 2, 1, 1, False) == 3
+    assert pooled_size(6, 3, 2, 0, 1, True) == 3  # the partial window 4..6 is kept
+    assert pooled_size(6, 3, 2, 0, 1, False) == 2
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(1, 20), st.integers(1, 5), st.integers(1, 4), st.integers(1, 3))
+def test_same_padding(n, k, s, d):
+    lo, hi = same_padding(n, k, s, d)
+    assert 0 <= lo <= hi <= lo + 1
+    assert conv_out_size(n, k, s, lo, hi, d) == math.ceil(n / s)  # TensorFlow's 'same'
+    if s == 1:  # PyTorch's 'same': total d (k - 1), the odd element after
+        assert (lo, hi) == (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+
+
+def test_kernels_contract():
+    cpu = backend_for("cpu")
+    assert all(callable(getattr(cpu, name)) for name in KERNELS)
+    code = "import sys, minigrad; assert 'numba' not in sys.modules, 'numba imported eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=_repo_root())
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution.
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(deadline=None, max_examples=40)
+@given(case=conv_cases())
+def test_conv_forward_matches_reference(kind, case):
+    _, x, w = _data(case)
+    nd = x.ndim - 2
+    s, p, d, g = _geom(case)
+    with strategy(kind):
+        y = conv_forward(x, w, s, p, d, g)
+    close(y, CONV_REF[nd](x, w, None, s, p, d, g))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(deadline=None, max_examples=30)
+@given(case=conv_cases())
+def test_conv_grads_against_reference_directional_derivative(kind, case):
+    rng, x, w = _data(case)
+    nd = x.ndim - 2
+    s, p, d, g = _geom(case)
+    conv = CONV_REF[nd]
+    u = rng.standard_normal(conv(x, w, None, s, p, d, g).shape)
+    vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    with strategy(kind):
+        gx = conv_grad_input(u, w, x.shape, s, p, d, g)
+        gw = conv_grad_weight(x, u, w.shape, s, p, d, g)
+    jvx = directional(lambda a: conv(a, w, None, s, p, d, g), x, vx)
+    jvw = directional(lambda a: conv(x, a, None, s, p, d, g), w, vw)
+    assert gx.shape == x.shape and gw.shape == w.shape
+    close(np.sum(u * jvx), np.sum(gx * vx), 1e-7)
+    close(np.sum(u * jvw), np.sum(gw * vw), 1e-7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(deadline=None, max_examples=40)
+@given(case=conv_cases())
+def test_conv_adjoint_identities(kind, case):
+    rng, x, w = _data(case)
+    s, p, d, g = _geom(case)
+    with strategy(kind):
+        y = conv_forward(x, w, s, p, d, g)
+        gy = rng.standard_normal(y.shape)
+        gx = conv_grad_input(gy, w, x.shape, s, p, d, g)
+        gw = conv_grad_weight(x, gy, w.shape, s, p, d, g)
+    a, b, c = np.sum(y * gy), np.sum(x * gx), np.sum(w * gw)
+    close(b, a, 1e-10)
+    close(c, a, 1e-10)
+
+
+@st.composite
+def conv_transpose_cases(draw):
+    """A ConvTranspose geometry, output_padding < max(stride, dilation) as PyTorch requires."""
+    nd = draw(st.integers(1, 3))
+    groups = draw(st.integers(1, 2))
+    cig, cog = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k, s, d, p, op, size = [], [], [], [], [], []
+    for _ in range(nd):
+        k.append(draw(st.integers(1, 3)))
+        s.append(draw(st.integers(1, 3)))
+        d.append(draw(st.integers(1, 2)))
+        op.append(draw(st.integers(0, max(s[-1], d[-1]) - 1)))
+        p.append(draw(st.integers(0, 2)))
+        size.append(draw(st.integers(1, 4 if nd < 3 else 3)))
+    out = [(size[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(nd)]
+    if min(out) < 1:
+        p = [0] * nd
+        out = [(size[i] - 1) * s[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(nd)]
+    n = draw(st.integers(1, 2))
+    return dict(
+        x_shape=(n, cig * groups, *size),
+        w_shape=(cig * groups, cog, *k),
+        out=tuple(out),
+        stride=tuple(s),
+        padding=tuple(p),
+        output_padding=tuple(op),
+        dilation=tuple(d),
+        groups=groups,
+        seed=draw(st.integers(0, 2**31 - 1)),
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(deadline=None, max_examples=30)
+@given(case=conv_transpose_cases())
+def test_conv_grad_input_is_conv_transpose(kind, case):
+    """ConvTranspose's forward is ``conv_grad_input`` with an ``in_shape`` that includes
+    output_padding rows no window covers."""
+    rng = rng_for(case["seed"])
+    x, w = rng.standard_normal(case["x_shape"]), rng.standard_normal(case["w_shape"])
+    nd = x.ndim - 2
+    s, d, g = case["stride"], case["dilation"], case["groups"]
+    pads = tuple((v, v) for v in case["padding"])
+    out_shape = (x.shape[0], w.shape[1] * g, *case["out"])
+    with strategy(kind):
+        y = conv_grad_input(x, w, out_shape, s, pads, d, g)
+        gy = rng.standard_normal(out_shape)
+        gx = conv_forward(gy, w, s, pads, d, g)[(...,) + tuple(slice(0, n) for n in x.shape[2:])]
+        gw = conv_grad_weight(gy, x, w.shape, s, pads, d, g)
+    expected = CONVT_REF[nd](x, w, None, s, case["padding"], case["output_padding"], g, d)
+    close(y, expected)
+    # and its gradients are the convolution's forward and weight gradient
+    vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    convt = CONVT_REF[nd]
+    args = (s, case["padding"], case["output_padding"], g, d)
+    close(
+        np.sum(gy * directional(lambda a: convt(a, w, None, *args), x, vx)), np.sum(gx * vx), 1e-7
+    )
+    close(
+        np.sum(gy * directional(lambda a: convt(x, a, None, *args), w, vw)), np.sum(gw * vw), 1e-7
+    )
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
+def test_conv_batch_tiles_with_short_last_tile(stride):
+    # five samples in tiles of two: the BLAS paths must carry results across tiles
+    rng = rng_for(4)
+    x, w = rng.standard_normal((5, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
+    p, d = ((1, 0), (1, 1)), (1, 2)
+    with strategy("tiles"):
+        y = conv_forward(x, w, stride, p, d, 2)
+        u = rng.standard_normal(y.shape)
+        gx = conv_grad_input(u, w, x.shape, stride, p, d, 2)
+        gw = conv_grad_weight(x, u, w.shape, stride, p, d, 2)
+    with strategy("direct"):
+        close(y, conv_forward(x, w, stride, p, d, 2))
+        close(gx, conv_grad_input(u, w, x.shape, stride, p, d, 2))
+        close(gw, conv_grad_weight(x, u, w.shape, stride, p, d, 2))
+    close(y, ref.conv2d(x, w, None, stride, p, d, 2))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_conv_depthwise_with_channel_multiplier(kind):
+    rng = rng_for(0)
+    x = rng.standard_normal((2, 4, 9, 7))
+    w = rng.standard_normal((8, 1, 3, 3))  # groups = C_in, two filters per channel
+    s, p, d = (1, 2), ((1, 1), (0, 2)), (2, 1)
+    with strategy(kind):
+        y = conv_forward(x, w, s, p, d, 4)
+        u = rng.standard_normal(y.shape)
+        gx = conv_grad_input(u, w, x.shape, s, p, d, 4)
+        gw = conv_grad_weight(x, u, w.shape, s, p, d, 4)
+    close(y, ref.conv2d(x, w, None, s, p, d, 4))
+    vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    close(
+        np.sum(u * directional(lambda a: ref.conv2d(a, w, None, s, p, d, 4), x, vx)),
+        np.sum(gx * vx),
+    )
+    close(
+        np.sum(u * directional(lambda a: ref.conv2d(x, a, None, s, p, d, 4), w, vw)),
+        np.sum(gw * vw),
+    )
+
+
+def test_conv_same_padding_even_kernel():
+    rng = rng_for(1)
+    x, w = rng.standard_normal((1, 2, 6, 5)), rng.standard_normal((3, 2, 2, 4))
+    pads = tuple(same_padding(n, k, 1, 1) for n, k in zip(x.shape[2:], w.shape[2:]))
+    y = conv_forward(x, w, (1, 1), pads, (1, 1), 1)
+    assert y.shape == (1, 3, 6, 5)
+    close(y, ref.conv2d(x, w, None, 1, "same", 1, 1))
+
+
+@pytest.mark.parametrize("kind", ["flat", "shifted"])
+def test_conv_grad_weight_survives_non_finite_input(kind):
+    # The stride-1 paths multiply the dropped columns of the wide layout by zero; an inf
+    # there must not leak NaN into taps that never meet it.
+    x = np.zeros((1, 16, 5, 5))
+    x[0, 0, 0, 0] = np.inf
+    gy = np.ones((1, 16, 5, 5))
+    geo = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    with strategy(kind):
+        gw = conv_grad_weight(x, gy, (16, 16, 3, 3), *geo)
+    with strategy("direct"):
+        expected = conv_grad_weight(x, gy, (16, 16, 3, 3), *geo)
+    np.testing.assert_array_equal(gw, expected)
+    # x[0, 0, 0, 0] sits at padded (1, 1): taps with kh = 2 or kw = 2 never reach it
+    assert np.isfinite(gw[:, 0, 2, :]).all() and np.isfinite(gw[:, 0, :, 2]).all()
+    assert np.isfinite(gw[:, 1:]).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_conv_keeps_float32(kind):
+    rng = rng_for(2)
+    x = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 4, 3, 3)).astype(np.float32)
+    geo = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    with strategy(kind):
+        y = conv_forward(x, w, *geo)
+        gx = conv_grad_input(y, w, x.shape, *geo)
+        gw = conv_grad_weight(x, y, w.shape, *geo)
+    assert y.dtype == gx.dtype == gw.dtype == np.float32
+    close(y, ref.conv2d(x.astype(np.float64), w.astype(np.float64), None, 1, 1), 1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling.
+
+
+def _out_size(case):
+    return tuple(
+        pooled_size(
+            case["x_shape"][2 + i], case["kernel"][i], case["stride"][i],
+            case["padding"][i], case["dilation"][i], case["ceil_mode"],
+        )
+        for i in range(len(case["kernel"]))
+    )  # fmt: skip
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=pool_cases())
+def test_max_pool_matches_reference(case):
+    rng = rng_for(case["seed"])
+    x = distinct(rng, case["x_shape"])
+    nd = x.ndim - 2
+    k, s, p, d, cm = (case[key] for key in ("kernel", "stride", "padding", "dilation", "ceil_mode"))
+    y, idx = max_pool_forward(x, k, s, p, d, _out_size(case))
+    y_ref, idx_ref = MAXPOOL_REF[nd](x, k, s, p, d, cm)
+    assume(np.isfinite(y_ref).all())  # a dilated window can miss the input: see below
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    # backward: <u, J v> by central differences (no ties, so max is locally linear)
+    u, v = rng.standard_normal(y.shape), rng.standard_normal(x.shape)
+    gx = max_pool_backward(u, idx, x.shape)
+    jv = directional(lambda a: MAXPOOL_REF[nd](a, k, s, p, d, cm)[0], x, v)
+    close(np.sum(u * jv), np.sum(gx * v), 1e-7)
+
+
+def test_max_pool_window_missing_the_input_is_minus_inf_like_pytorch():
+    # n=1, k=2, dilation 2, pad 1: the taps sit at -1 and 1, both outside. PyTorch returns
+    # -inf with the index of the first tap past the padding (1, outside the plane); the
+    # backward pass must then ignore that index.
+    y, idx = max_pool_forward(np.array([[[5.0]]]), (2,), (1,), (1,), (2,), (1,))
+    assert y[0, 0, 0] == -np.inf and idx[0, 0, 0] == 1
+    np.testing.assert_array_equal(max_pool_backward(np.ones((1, 1, 1)), idx, (1, 1, 1)), 0.0)
+
+
+def test_max_pool_propagates_nan():
+    x = np.arange(25, dtype=np.float64).reshape(1, 1, 5, 5)
+    x[0, 0, 1, 1] = np.nan
+    y, idx = max_pool_forward(x, (3, 3), (2, 2), (1, 1), (1, 1), (3, 3))
+    assert np.isnan(y[0, 0, 0, 0]) and np.isnan(y[0, 0, 1, 1])
+    assert idx[0, 0, 0, 0] == 6 and idx[0, 0, 1, 1] == 6
+    assert y[0, 0, 2, 2] == 24
+
+
+def test_max_pool_backward_adds_overlapping_windows():
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 1.0  # the max of all four 2x2 windows
+    y, idx = max_pool_forward(x, (2, 2), (1, 1), (0, 0), (1, 1), (2, 2))
+    gx = max_pool_backward(np.ones_like(y), idx, x.shape)
+    assert gx[0, 0, 1, 1] == 4.0 and gx.sum() == 4.0
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=pool_cases(), count_include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 5]))
+def test_avg_pool_matches_reference(case, count_include_pad, divisor):
+    rng = rng_for(case["seed"])
+    x = rng.standard_normal(case["x_shape"])
+    nd = x.ndim - 2
+    k, s, p, cm = case["kernel"], case["stride"], case["padding"], case["ceil_mode"]
+    out = tuple(pooled_size(x.shape[2 + i], k[i], s[i], p[i], 1, cm) for i in range(nd))
+    y = avg_pool_forward(x, k, s, p, out, count_include_pad, divisor)
+    close(y, AVGPOOL_REF[nd](x, k, s, p, cm, count_include_pad, divisor))
+    u, v = rng.standard_normal(y.shape), rng.standard_normal(x.shape)
+    gx = avg_pool_backward(u, x.shape, k, s, p, count_include_pad, divisor)
+    jv = directional(lambda a: AVGPOOL_REF[nd](a, k, s, p, cm, count_include_pad, divisor), x, v)
+    close(np.sum(u * jv), np.sum(gx * v), 1e-7)
+
+
+def test_avg_pool_ceil_mode_divisor_clips_to_padded_end():
+    # n=6, k=3, s=2, p=1, ceil: the last window [5, 8) is cut to [5, 7) = the padded end, so
+    # count_include_pad divides by 2 (PyTorch), not 3; without it, by the 1 real cell.
+    x = np.arange(6, dtype=np.float64).reshape(1, 1, 6)
+    out = (pooled_size(6, 3, 2, 1, 1, True),)
+    assert out == (4,)
+    y_inc = avg_pool_forward(x, (3,), (2,), (1,), out, True)
+    y_exc = avg_pool_forward(x, (3,), (2,), (1,), out, False)
+    np.testing.assert_allclose(y_inc[0, 0], [1 / 3, 6 / 3, 12 / 3, 5 / 2])
+    np.testing.assert_allclose(y_exc[0, 0], [1 / 2, 6 / 3, 12 / 3, 5 / 1])
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    nd=st.integers(1, 3),
+    sizes=st.lists(st.tuples(st.integers(1, 7), st.integers(1, 7)), min_size=3, max_size=3),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_adaptive_pools_match_reference(nd, sizes, seed):
+    rng = rng_for(seed)
+    in_sp, out_sp = tuple(a for a, _ in sizes[:nd]), tuple(b for _, b in sizes[:nd])
+    x = distinct(rng, (2, 2, *in_sp))
+    y = adaptive_avg_pool_forward(x, out_sp)
+    close(y, ADAPTIVE_AVG_REF[nd](x, out_sp))
+    u, v = rng.standard_normal(y.shape), rng.standard_normal(x.shape)
+    gx = adaptive_avg_pool_backward(u, x.shape)
+    jv = directional(lambda a: ADAPTIVE_AVG_REF[nd](a, out_sp), x, v)
+    close(np.sum(u * jv), np.sum(gx * v), 1e-7)
+
+    ym, idx = adaptive_max_pool_forward(x, out_sp)
+    ym_ref, idx_ref = ADAPTIVE_MAX_REF[nd](x, out_sp)
+    np.testing.assert_array_equal(ym, ym_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    gx = max_pool_backward(u, idx, x.shape)
+    jv = directional(lambda a: ADAPTIVE_MAX_REF[nd](a, out_sp)[0], x, v)
+    close(np.sum(u * jv), np.sum(gx * v), 1e-7)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: max_pool_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))[0],
+        lambda x: avg_pool_forward(x, (3, 3), (1, 1), (1, 1), (4, 4), False),
+        lambda x: adaptive_avg_pool_forward(x, (3, 2)),
+        lambda x: adaptive_max_pool_forward(x, (3, 2))[0],
+        lambda x: pad_forward(x, ((1, 1), (2, 0)), "reflect"),
+    ],
+)
+def test_pool_and_pad_keep_float32(fn):
+    x = distinct(rng_for(3), (2, 3, 4, 4)).astype(np.float32)
+    assert fn(x).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------------
+# Padding.
+
+
+@st.composite
+def pad_cases(draw):
+    """A mode, an input shape and one (lo, hi) per padded trailing dim, within PyTorch's limits."""
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    k = draw(st.integers(1, 3))
+    # constant mode may pad fewer trailing dims than the input has spatial dims
+    extra = draw(st.integers(0, 3 - k)) if mode == "constant" else 0
+    sizes = [draw(st.integers(1, 5)) for _ in range(k)]
+    pads = []
+    for n in sizes:
+        if mode == "constant":  # negative amounts crop; keep at least one cell
+            lo = draw(st.integers(-(n - 1), 3))
+            hi = draw(st.integers(-(n - 1 - max(-lo, 0)), 3))
+        elif mode == "reflect":  # PyTorch: pad < size
+            lo, hi = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        elif mode == "replicate":
+            lo, hi = draw(st.integers(0, 4)), draw(st.integers(0, 4))
+        else:  # circular: negative amounts crop first, then wrap at most once
+            lo, hi = draw(st.integers(-(n - 1), n)), draw(st.integers(-(n - 1), n))
+            kept = n - max(-lo, 0) - max(-hi, 0)
+            assume(kept >= 1 and lo <= kept and hi <= kept)
+        pads.append((lo, hi))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + (2,) * extra + tuple(sizes)
+    return mode, shape, tuple(pads), draw(st.integers(0, 2**31 - 1))
+
+
+@settings(deadline=None, max_examples=80)
+@given(case=pad_cases(), value=st.sampled_from([0.0, -1.5]))
+@example(case=("constant", (1, 2, 3, 4), ((1, 2), (-1, 2)), 0), value=-1.5)
+@example(case=("reflect", (2, 1, 4, 3), ((3, 1), (2, 2)), 1), value=0.0)
+@example(case=("replicate", (1, 2, 2, 3, 4), ((0, 2), (3, 1), (1, 4)), 2), value=0.0)
+@example(case=("circular", (1, 2, 5, 4), ((-2, 3), (4, -1)), 3), value=0.0)
+def test_pad_matches_reference(case, value):
+    mode, shape, pads, seed = case
+    rng = rng_for(seed)
+    x = rng.standard_normal(shape)
+    flat = tuple(v for lo_hi in reversed(pads) for v in lo_hi)  # F.pad's last-dim-first form
+    y = pad_forward(x, pads, mode, value)
+    np.testing.assert_array_equal(y, ref.pad(x, flat, mode, value))
+    u, v = rng.standard_normal(y.shape), rng.standard_normal(x.shape)
+    gx = pad_backward(u, pads, mode, x.shape)
+    jv = directional(lambda a: ref.pad(a, flat, mode, 0.0), x, v)
+    close(np.sum(u * jv), np.sum(gx * v), 1e-7)
+
+
+def test_pad_reflect_example():
+    x = np.arange(4.0).reshape(1, 1, 4)
+    np.testing.assert_array_equal(
+        pad_forward(x, ((2, 3),), "reflect")[0, 0], [2, 1, 0, 1, 2, 3, 2, 1, 0]
+    )
+    np.testing.assert_array_equal(pad_forward(x, ((-1, 2),), "circular")[0, 0], [1, 2, 3, 1, 2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Determinism across thread counts.
+
+_DETERMINISM_SCRIPT = textwrap.dedent(
+    """
+    import hashlib
+    import numpy as np
+    import numba
+    from minigrad.backends import cpu
+    from minigrad.backends.cpu import conv
+
+    h = hashlib.sha256()
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((3, 6, 13, 11)).astype(dtype)
+        for one, more in (("flat", "direct"), ("shifted", "im2col"), ("direct", "im2col")):
+            conv._strategy = lambda op, s, *a: one if s == (1, 1, 1) else more
+            for stride, groups, c_out in (((1, 1), 1, 4), ((2, 1), 2, 6), ((1, 1), 6, 12)):
+                w = rng.standard_normal((c_out, 6 // groups, 3, 2)).astype(dtype)
+                geo = (stride, ((1, 0), (2, 1)), (1, 2), groups)
+                y = cpu.conv_forward(x, w, *geo)
+                for out in (y, cpu.conv_grad_input(y, w, x.shape, *geo),
+                            cpu.conv_grad_weight(x, y, w.shape, *geo)):
+                    h.update(np.ascontiguousarray(out).tobytes())
+        y, idx = cpu.max_pool_forward(x, (3, 3), (2, 1), (1, 1), (1, 2), (7, 9))
+        h.update(y.tobytes()); h.update(idx.tobytes())
+        h.update(cpu.max_pool_backward(y, idx, x.shape).tobytes())
+        y = cpu.avg_pool_forward(x, (3, 2), (2, 2), (1, 1), (7, 6), False)
+        h.update(y.tobytes())
+        h.update(cpu.avg_pool_backward(y, x.shape, (3, 2), (2, 2), (1, 1), False).tobytes())
+        y = cpu.adaptive_avg_pool_forward(x, (4, 5))
+        h.update(cpu.adaptive_avg_pool_backward(y, x.shape).tobytes())
+        y = cpu.pad_forward(x, ((3, 2), (1, 4)), "circular", 0.0)
+        h.update(cpu.pad_backward(y, ((3, 2), (1, 4)), "circular", x.shape).tobytes())
+    print(numba.get_num_threads(), h.hexdigest())
+    """
+)
+
+
+def _repo_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_results_identical_for_one_and_two_threads():
+    digests = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+        run = subprocess.run(
+            [sys.executable, "-c", _DETERMINISM_SCRIPT],
+            env=env, cwd=_repo_root(), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        n, digest = run.stdout.split()
+        assert n == threads
+        digests.append(digest)
+    assert digests[0] == digests[1]
