@@ -6,12 +6,20 @@ on first use, so importing stays fast."""
 
 from __future__ import annotations
 
-from minigrad import autograd
-from minigrad._combine import cat, concat, matmul, maximum, minimum, stack, where
-from minigrad._device import device
-from minigrad._dtype import bool_ as bool  # noqa: A001 (torch.bool)
-from minigrad._dtype import dtype, float32, float64, int32, int64, uint8
-from minigrad._factories import (
+import os as _os
+
+# OpenBLAS worker threads spin for a while after each matrix product; on a small machine
+# they then take the cores that the next Numba kernel needs (a LeNet training step ran
+# 2.5x slower). A short timeout lets them sleep at once. It only takes effect when NumPy
+# is first imported after minigrad, and a value the user set wins.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from minigrad import autograd  # noqa: E402
+from minigrad._combine import cat, concat, matmul, maximum, minimum, stack, where  # noqa: E402
+from minigrad._device import device  # noqa: E402
+from minigrad._dtype import bool_ as bool  # noqa: A001, E402 (torch.bool)
+from minigrad._dtype import dtype, float32, float64, int32, int64, uint8  # noqa: E402
+from minigrad._factories import (  # noqa: E402
     arange,
     as_tensor,
     empty,
@@ -33,9 +41,9 @@ from minigrad._factories import (
     zeros,
     zeros_like,
 )
-from minigrad._random import initial_seed, manual_seed, seed
-from minigrad._tensor import Size, Tensor
-from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad._random import initial_seed, manual_seed, seed  # noqa: E402
+from minigrad._tensor import Size, Tensor  # noqa: E402
+from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 
 float = float32  # noqa: A001 (torch.float)
 double = float64
