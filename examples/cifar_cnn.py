@@ -14,15 +14,16 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import minigrad as torch  # noqa: E402
 from common import evaluate, image_datasets, train_epoch  # noqa: E402
+
+import minigrad as torch  # noqa: E402
 from minigrad.data import DataLoader, transforms  # noqa: E402
 from minigrad.nn import (  # noqa: E402
+    GELU,
     BatchNorm2d,
     Conv2d,
     Dropout2d,
     Flatten,
-    GELU,
     Linear,
     MaxPool2d,
     Sequential,
@@ -73,11 +74,13 @@ def main(argv=None) -> float:
     torch.manual_seed(0)
 
     cifar_norm = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-    train_tf = transforms.Compose([
-        transforms.RandomHorizontalFlip(),
-        transforms.RandomVerticalFlip(),
-        transforms.ToTensor(),
-    ])
+    train_tf = transforms.Compose(
+        [
+            transforms.RandomHorizontalFlip(),
+            transforms.RandomVerticalFlip(),
+            transforms.ToTensor(),
+        ]
+    )
     test_tf = transforms.Compose([transforms.ToTensor()])
     name, train_set, test_set, channels, size = image_datasets(
         args.cifar_root, args.fashion_root, train_tf, test_tf
@@ -96,11 +99,15 @@ def main(argv=None) -> float:
     loss_fn = torch.nn.CrossEntropyLoss()
     acc = 0.0
     for epoch in range(args.epochs):
-        loss, train_acc, seconds = train_epoch(model, train_loader, loss_fn, optimizer,
-                                               desc=f"epoch {epoch + 1}")
+        loss, train_acc, seconds = train_epoch(
+            model, train_loader, loss_fn, optimizer, desc=f"epoch {epoch + 1}"
+        )
         acc = evaluate(model, test_loader)
-        print(f"{name} epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
-              f"test acc {acc:.4f}  ({seconds:.0f} s)", flush=True)
+        print(
+            f"{name} epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
+            f"test acc {acc:.4f}  ({seconds:.0f} s)",
+            flush=True,
+        )
     print(f"test accuracy: {acc:.4f}")
     return acc
 

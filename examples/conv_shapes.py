@@ -1,6 +1,6 @@
 """The seeds' shape demos: how padding, stride, channels and pooling change shapes.
 
-    python examples/conv_shapes.py
+python examples/conv_shapes.py
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ def main() -> None:
         ("kernel 3, padding 1", nn.Conv2d(1, 1, kernel_size=3, padding=1)),
         ("kernel (5, 3), padding (2, 1)", nn.Conv2d(1, 1, kernel_size=(5, 3), padding=(2, 1))),
         ("kernel 3, padding 1, stride 2", nn.Conv2d(1, 1, kernel_size=3, padding=1, stride=2)),
-        ("kernel (3, 5), padding (0, 1), stride (3, 4)",
-         nn.Conv2d(1, 1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))),
+        (
+            "kernel (3, 5), padding (0, 1), stride (3, 4)",
+            nn.Conv2d(1, 1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4)),
+        ),
         ("kernel 4, padding 'same' (asymmetric)", nn.Conv2d(1, 1, kernel_size=4, padding="same")),
-        ("kernel 3, padding 'same', stride 3 (Keras rule)",
-         nn.Conv2d(1, 1, kernel_size=3, padding="same", stride=3)),
+        (
+            "kernel 3, padding 'same', stride 3 (Keras rule)",
+            nn.Conv2d(1, 1, kernel_size=3, padding="same", stride=3),
+        ),
     ]
     for label, conv in cases:
         print(f"8x8 input, {label:48s} -> {tuple(comp_conv2d(conv, X).shape)}")

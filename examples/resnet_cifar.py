@@ -12,8 +12,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import minigrad as mg  # noqa: E402
 from common import evaluate, image_datasets, train_epoch  # noqa: E402
+
+import minigrad as mg  # noqa: E402
 from minigrad.data import DataLoader, transforms  # noqa: E402
 from minigrad.models import CifarResNet  # noqa: E402
 
@@ -30,8 +31,13 @@ def main(argv=None) -> float:
     args = parser.parse_args(argv)
     mg.manual_seed(0)
 
-    train_tf = transforms.Compose([transforms.RandomCrop(28, padding=2),
-                                   transforms.RandomHorizontalFlip(), transforms.ToTensor()])
+    train_tf = transforms.Compose(
+        [
+            transforms.RandomCrop(28, padding=2),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+        ]
+    )
     test_tf = transforms.ToTensor()
     name, train_set, test_set, channels, size = image_datasets(
         args.cifar_root, args.fashion_root, train_tf, test_tf
@@ -45,20 +51,24 @@ def main(argv=None) -> float:
     test_loader = DataLoader(test_set, batch_size=256)
 
     model = CifarResNet(args.depth, in_channels=channels)
-    optimizer = mg.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=1e-4,
-                             nesterov=True)
+    optimizer = mg.optim.SGD(
+        model.parameters(), lr=args.lr, momentum=0.9, weight_decay=1e-4, nesterov=True
+    )
     steps = args.epochs * len(train_loader)
     scheduler = mg.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
     loss_fn = mg.nn.CrossEntropyLoss()
-    print(f"ResNet-{args.depth} on {name}: {sum(p.numel() for p in model.parameters())} "
-          "parameters")
+    print(f"ResNet-{args.depth} on {name}: {sum(p.numel() for p in model.parameters())} parameters")
     acc = 0.0
     for epoch in range(args.epochs):
-        loss, train_acc, seconds = train_epoch(model, train_loader, loss_fn, optimizer,
-                                               scheduler, desc=f"epoch {epoch + 1}")
+        loss, train_acc, seconds = train_epoch(
+            model, train_loader, loss_fn, optimizer, scheduler, desc=f"epoch {epoch + 1}"
+        )
         acc = evaluate(model, test_loader)
-        print(f"epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
-              f"test acc {acc:.4f}  ({seconds:.0f} s)", flush=True)
+        print(
+            f"epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
+            f"test acc {acc:.4f}  ({seconds:.0f} s)",
+            flush=True,
+        )
     print(f"test accuracy: {acc:.4f}")
     return acc
 

@@ -17,8 +17,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import minigrad as mg  # noqa: E402
 from common import evaluate, load_checkpoint, save_checkpoint, train_epoch  # noqa: E402
+
+import minigrad as mg  # noqa: E402
 from minigrad import nn  # noqa: E402
 from minigrad.data import DataLoader, datasets, transforms  # noqa: E402
 from minigrad.models import lenet, lenet_bn  # noqa: E402
@@ -35,10 +36,14 @@ def main(argv=None) -> float:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=None, help="0.9 (SGD) or 2e-3 (--modern)")
-    parser.add_argument("--modern", action="store_true",
-                        help="ReLU, max-pool, BatchNorm, Adam with cosine decay")
-    parser.add_argument("--root", default=os.environ.get("FASHION_MNIST_ROOT"),
-                        help="folder with the four Fashion-MNIST .gz files")
+    parser.add_argument(
+        "--modern", action="store_true", help="ReLU, max-pool, BatchNorm, Adam with cosine decay"
+    )
+    parser.add_argument(
+        "--root",
+        default=os.environ.get("FASHION_MNIST_ROOT"),
+        help="folder with the four Fashion-MNIST .gz files",
+    )
     parser.add_argument("--checkpoint", default=None, help="path of the checkpoint file")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--seed", type=int, default=0)
@@ -75,22 +80,38 @@ def main(argv=None) -> float:
     if args.resume and os.path.exists(checkpoint):
         start_epoch, history = load_checkpoint(checkpoint, model, optimizer, scheduler)
         print(f"resumed from {checkpoint} after epoch {start_epoch}")
-    print(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, "
-          f"{len(train_set)} training / {len(test_set)} test images")
+    print(
+        f"{name}: {sum(p.numel() for p in model.parameters())} parameters, "
+        f"{len(train_set)} training / {len(test_set)} test images"
+    )
 
     test_acc = history[-1]["test_acc"] if history else 0.0
     for epoch in range(start_epoch, args.epochs):
         loss, train_acc, seconds = train_epoch(
-            model, train_loader, loss_fn, optimizer, scheduler,
+            model,
+            train_loader,
+            loss_fn,
+            optimizer,
+            scheduler,
             desc=f"epoch {epoch + 1}/{args.epochs}",
         )
         t0 = time.perf_counter()
         test_acc = evaluate(model, test_loader)
-        history.append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
-                        "test_acc": test_acc, "seconds": seconds})
-        print(f"epoch {epoch + 1:2d}  loss {loss:.4f}  train acc {train_acc:.4f}  "
-              f"test acc {test_acc:.4f}  ({seconds:.1f} s train, "
-              f"{time.perf_counter() - t0:.1f} s test)", flush=True)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": loss,
+                "train_acc": train_acc,
+                "test_acc": test_acc,
+                "seconds": seconds,
+            }
+        )
+        print(
+            f"epoch {epoch + 1:2d}  loss {loss:.4f}  train acc {train_acc:.4f}  "
+            f"test acc {test_acc:.4f}  ({seconds:.1f} s train, "
+            f"{time.perf_counter() - t0:.1f} s test)",
+            flush=True,
+        )
         save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, scheduler)
     print(f"test accuracy: {test_acc:.4f}")
     return test_acc

@@ -40,7 +40,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if ref.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = _dim_for(dim, ref.ndim, "cat")
-    for i, t in enumerate(kept):
+    for t in kept:
         if t.ndim != ref.ndim or any(
             a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
         ):

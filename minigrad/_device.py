@@ -13,18 +13,19 @@ class device:
     __slots__ = ("type", "index")
 
     def __init__(self, type: str | device, index: int | None = None):  # noqa: A002 (torch's name)
-        if isinstance(type, device):
-            type, index = type.type, type.index if index is None else index
-        if not isinstance(type, str):
-            raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {type!r}")
-        if ":" in type:
-            type, _, idx = type.partition(":")
+        kind = type
+        if isinstance(kind, device):
+            kind, index = kind.type, kind.index if index is None else index
+        if not isinstance(kind, str):
+            raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {kind!r}")
+        if ":" in kind:
+            kind, _, idx = kind.partition(":")
             if not idx.isdigit():
-                raise ValueError(f"device: invalid device string {type}:{idx!r}")
+                raise ValueError(f"device: invalid device string {kind}:{idx!r}")
             index = int(idx)
-        if type not in ("cpu", "cuda"):
-            raise ValueError(f"device: unknown device type {type!r}; expected 'cpu' or 'cuda'")
-        self.type = type
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"device: unknown device type {kind!r}; expected 'cpu' or 'cuda'")
+        self.type = kind
         self.index = index
 
     def __eq__(self, other) -> bool:

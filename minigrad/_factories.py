@@ -11,9 +11,26 @@ from minigrad._tensor import Tensor, array_from_data
 from minigrad._tensor_shape import sizes_from_args
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "rand", "randn",
-    "randint", "randperm", "arange", "linspace", "eye", "zeros_like", "ones_like",
-    "empty_like", "full_like", "rand_like", "randn_like",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "arange",
+    "linspace",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
 ]
 
 
@@ -42,7 +59,9 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Mirrors ``torch.as_tensor``: shares memory with a NumPy array or tensor when it can."""
     if isinstance(data, Tensor) and dtype is None:
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_dtype(dtype).numpy == data.dtype):
+    if isinstance(data, np.ndarray) and (
+        dtype is None or _dtype.to_dtype(dtype).numpy == data.dtype
+    ):
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 

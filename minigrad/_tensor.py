@@ -41,7 +41,9 @@ def array_from_data(data, dtype=None) -> np.ndarray:
         try:
             arr = np.array(data)
         except ValueError as err:
-            raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {err}")
+            raise ValueError(
+                f"tensor: cannot build a tensor from {type(data).__name__}: {err}"
+            ) from None
         if arr.dtype == object:
             raise ValueError(
                 "tensor: expected a number or nested sequences of equal length, got ragged "
@@ -210,8 +212,9 @@ class Tensor(MathMixin, ShapeMixin):
             )
         if id(self) in memo:
             return memo[id(self)]
-        out = _rebuild_tensor(np.array(self._array, copy=True), self._requires_grad,
-                              str(self._device))
+        out = _rebuild_tensor(
+            np.array(self._array, copy=True), self._requires_grad, str(self._device)
+        )
         memo[id(self)] = out
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
@@ -231,9 +234,7 @@ class Tensor(MathMixin, ShapeMixin):
                 "tensor.detach().numpy() instead"
             )
         if self._device.type != "cpu":
-            raise TypeError(
-                f"numpy: tensor is on device '{self._device}'; call .cpu() first"
-            )
+            raise TypeError(f"numpy: tensor is on device '{self._device}'; call .cpu() first")
         return self._array
 
     def __array__(self, dtype=None, copy=None):

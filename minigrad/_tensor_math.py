@@ -39,8 +39,7 @@ def as_tensor_operand(value, dtype: _dtype.dtype, device, op: str):
     if isinstance(value, Tensor):
         if value.device != device:
             raise RuntimeError(
-                f"{op}: expected all tensors on the same device, found {device} and "
-                f"{value.device}"
+                f"{op}: expected all tensors on the same device, found {device} and {value.device}"
             )
         return value if value._array.dtype == dtype.numpy else value.to(dtype)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
@@ -500,8 +499,7 @@ def _matmul(a, b):
         )
     if a.dtype != b.dtype:
         raise RuntimeError(
-            f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
-            f"{b.dtype}"
+            f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}"
         )
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]

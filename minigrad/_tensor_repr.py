@@ -45,8 +45,9 @@ def _element_formatter(values: np.ndarray):
             return _nonfinite_wrapper(lambda v: f"{v:.0f}.")
         return _nonfinite_wrapper(lambda v: f"{v:.4e}")
     nonzero = np.abs(finite[finite != 0])
-    if nonzero.size and (nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8
-                         or nonzero.min() < 1e-4):
+    if nonzero.size and (
+        nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8 or nonzero.min() < 1e-4
+    ):
         return _nonfinite_wrapper(lambda v: f"{v:.4e}")
     return _nonfinite_wrapper(lambda v: f"{v:.4f}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad._tensor_math import DimensionError, broadcast_shapes

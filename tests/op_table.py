@@ -8,8 +8,9 @@ check for rows marked ``directional`` (large shapes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 def shapes(min_dims=0, max_dims=4, min_side=1, max_side=4):
     """Shapes with small sides (size-0 sides when min_side is 0)."""
-    return st.lists(
-        st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims
-    ).map(tuple)
+    return st.lists(st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims).map(
+        tuple
+    )
 
 
 @st.composite

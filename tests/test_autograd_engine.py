@@ -176,8 +176,7 @@ def test_autograd_grad_of_non_leaf_inputs_and_grad_outputs():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3
     y = h * h
-    gh, gx = mg.autograd.grad([y], [h, x], grad_outputs=[mg.tensor([1.0, 2.0])],
-                              retain_graph=True)
+    gh, gx = mg.autograd.grad([y], [h, x], grad_outputs=[mg.tensor([1.0, 2.0])], retain_graph=True)
     np.testing.assert_allclose(gh.numpy(), 2 * h.detach().numpy() * [1, 2])
     np.testing.assert_allclose(gx.numpy(), 18 * x.detach().numpy() * [1, 2])
 

@@ -43,16 +43,37 @@ def test_train_lenet_recipe_and_resume(fashion_root, tmp_path, capsys):
 
 def test_train_lenet_modern(fashion_root, tmp_path):
     main = _load("train_lenet")["main"]
-    acc = main(["--root", fashion_root, "--modern", "--epochs", "1", "--batch-size", "32",
-                "--checkpoint", str(tmp_path / "m.mgt")])
+    acc = main(
+        [
+            "--root",
+            fashion_root,
+            "--modern",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--checkpoint",
+            str(tmp_path / "m.mgt"),
+        ]
+    )
     assert 0.0 <= acc <= 1.0
 
 
 @pytest.mark.parametrize("name", ["cifar_cnn", "resnet_cifar"])
 def test_cifar_examples_fall_back_to_fashion_mnist(name, fashion_root, tmp_path, capsys):
     main = _load(name)["main"]
-    main(["--epochs", "1", "--cifar-root", str(tmp_path / "no-cifar"),
-          "--fashion-root", fashion_root, "--limit", "64"])
+    main(
+        [
+            "--epochs",
+            "1",
+            "--cifar-root",
+            str(tmp_path / "no-cifar"),
+            "--fashion-root",
+            fashion_root,
+            "--limit",
+            "64",
+        ]
+    )
     out = capsys.readouterr().out
     assert "using Fashion-MNIST" in out and "test accuracy: " in out
 

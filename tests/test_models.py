@@ -32,8 +32,14 @@ def test_parameter_counts(build, expected):
 
 def test_resnet18_state_dict_keys_are_torchvision_keys():
     keys = list(models.resnet18().state_dict())
-    assert keys[:6] == ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
-                        "bn1.running_var", "bn1.num_batches_tracked"]
+    assert keys[:6] == [
+        "conv1.weight",
+        "bn1.weight",
+        "bn1.bias",
+        "bn1.running_mean",
+        "bn1.running_var",
+        "bn1.num_batches_tracked",
+    ]
     assert "layer2.0.downsample.0.weight" in keys and "layer2.0.downsample.1.running_var" in keys
     assert "layer4.1.bn2.num_batches_tracked" in keys
     assert keys[-2:] == ["fc.weight", "fc.bias"]
@@ -61,8 +67,14 @@ def test_cifar_resnet_rejects_bad_depth():
 
 BLOCKS = [
     ("basic", lambda: models.BasicBlock(4, 4), 4, 4),
-    ("basic_down", lambda: models.BasicBlock(
-        4, 8, 2, nn.Sequential(nn.Conv2d(4, 8, 1, stride=2, bias=False), nn.BatchNorm2d(8))), 4, 8),
+    (
+        "basic_down",
+        lambda: models.BasicBlock(
+            4, 8, 2, nn.Sequential(nn.Conv2d(4, 8, 1, stride=2, bias=False), nn.BatchNorm2d(8))
+        ),
+        4,
+        8,
+    ),
     ("bottleneck", lambda: models.Bottleneck(16, 4), 16, 16),
     ("preact", lambda: models.PreActBlock(4, 6, stride=2), 4, 6),
     ("se", lambda: models.SqueezeExcitation(8, 2), 8, 8),

@@ -64,10 +64,9 @@ def test_corr2d_example_script_runs(capsys, monkeypatch):
 
 
 def test_pytorch_import_paths_work_with_the_name_changed():
-    from minigrad.utils.data import DataLoader, TensorDataset
-
     import minigrad.nn as nn
     import minigrad.nn.functional as F  # noqa: F401
+    from minigrad.utils.data import DataLoader, TensorDataset
 
     loader = DataLoader(TensorDataset(torch.ones(4, 2), torch.zeros(4)), batch_size=2)
     assert [tuple(x.shape) for x, _ in loader] == [(2, 2), (2, 2)]
@@ -77,14 +76,16 @@ def test_pytorch_import_paths_work_with_the_name_changed():
 def test_seed_pooling_example():
     X = torch.arange(32, dtype=torch.float32).view(1, 2, 4, 4)
     pool2d = torch.nn.MaxPool2d(kernel_size=3, padding=1, stride=(2, 1))
-    assert pool2d(X).tolist() == [[[[5, 6, 7, 7], [13, 14, 15, 15]],
-                                    [[21, 22, 23, 23], [29, 30, 31, 31]]]]
+    assert pool2d(X).tolist() == [
+        [[[5, 6, 7, 7], [13, 14, 15, 15]], [[21, 22, 23, 23], [29, 30, 31, 31]]]
+    ]
 
 
 def test_seed_conv_shape_examples():
     X = torch.rand(4, 2, 3, 5)
-    conv2d = torch.nn.Conv2d(in_channels=2, out_channels=3, kernel_size=(3, 5), stride=1,
-                             padding=(1, 2))
+    conv2d = torch.nn.Conv2d(
+        in_channels=2, out_channels=3, kernel_size=(3, 5), stride=1, padding=(1, 2)
+    )
     assert conv2d(X).shape == (4, 3, 3, 5)
     assert conv2d.weight.shape == (3, 2, 3, 5) and conv2d.bias.shape == (3,)
     conv = torch.nn.Conv2d(1, 1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))

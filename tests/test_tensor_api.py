@@ -162,7 +162,9 @@ def test_matmul_error_names_shapes():
 
 
 def test_reshape_error():
-    with pytest.raises(ValueError, match=r"reshape: shape \[4, 2\] is invalid for input of shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"reshape: shape \[4, 2\] is invalid for input of shape \(2, 3\)"
+    ):
         mg.ones(2, 3).reshape(4, 2)
 
 

@@ -65,8 +65,13 @@ def _run(epochs, checkpoint, resume_from=None):
     data = TensorDataset(*pattern_images(256, seed=4))
     loader = DataLoader(data, batch_size=32, shuffle=True)
     model = nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Dropout2d(0.2), nn.Flatten(), nn.Linear(4 * 14 * 14, 10),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout2d(0.2),
+        nn.Flatten(),
+        nn.Linear(4 * 14 * 14, 10),
     )
     optimizer = mg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     start, history = 0, []

@@ -30,15 +30,12 @@ def _root_grads(outputs, grad_outputs, op: str):
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(
-            f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
-        )
+        raise ValueError(f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
             raise RuntimeError(
-                f"{op}: element {i} of tensors does not require grad and does not have a "
-                "grad_fn"
+                f"{op}: element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
             if out.numel() != 1:
@@ -51,8 +48,7 @@ def _root_grads(outputs, grad_outputs, op: str):
         arr = g._array if isinstance(g, Tensor) else np.asarray(g)
         if arr.shape != tuple(out.shape):
             raise RuntimeError(
-                f"{op}: gradient has shape {arr.shape} but the output has shape "
-                f"{tuple(out.shape)}"
+                f"{op}: gradient has shape {arr.shape} but the output has shape {tuple(out.shape)}"
             )
         grads.append(arr.astype(out._array.dtype, copy=False))
     return grads
@@ -73,8 +69,9 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None) -> No
     run_backward(outputs, grads, bool(retain_graph))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         allow_unused: bool = False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, allow_unused: bool = False
+):
     """Mirrors ``torch.autograd.grad``: returns d(outputs)/d(inputs) as a tuple, leaving
     every ``.grad`` untouched."""
     from minigrad._tensor import Tensor

@@ -71,8 +71,14 @@ def _analytic_jacobian(fn, inputs, k_list):
     return jac
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Mirrors ``torch.autograd.gradcheck``: compares the gradients of ``fn`` at ``inputs``
     (tensors with ``requires_grad=True``, best in float64) with central differences.
 

@@ -25,7 +25,21 @@ from minigrad.models.resnet import (
 )
 
 __all__ = [
-    "lenet", "lenet_bn", "ResNet", "resnet18", "resnet34", "resnet50", "CifarResNet", "resnet20",
-    "resnet56", "BasicBlock", "Bottleneck", "PreActBlock", "SqueezeExcitation",
-    "DepthwiseSeparableConv", "MBConv", "FusedMBConv", "InceptionBlock",
+    "lenet",
+    "lenet_bn",
+    "ResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "CifarResNet",
+    "resnet20",
+    "resnet56",
+    "BasicBlock",
+    "Bottleneck",
+    "PreActBlock",
+    "SqueezeExcitation",
+    "DepthwiseSeparableConv",
+    "MBConv",
+    "FusedMBConv",
+    "InceptionBlock",
 ]

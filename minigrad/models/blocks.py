@@ -23,11 +23,20 @@ __all__ = [
 ]
 
 
-def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1,
-            dilation: int = 1) -> nn.Conv2d:
+def conv3x3(
+    in_planes: int, out_planes: int, stride: int = 1, groups: int = 1, dilation: int = 1
+) -> nn.Conv2d:
     """3x3 convolution with padding, no bias (torchvision's ``conv3x3``)."""
-    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=dilation,
-                     groups=groups, bias=False, dilation=dilation)
+    return nn.Conv2d(
+        in_planes,
+        out_planes,
+        kernel_size=3,
+        stride=stride,
+        padding=dilation,
+        groups=groups,
+        bias=False,
+        dilation=dilation,
+    )
 
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -42,8 +51,9 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None):
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None
+    ):
         super().__init__()
         self.conv1 = conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -66,8 +76,15 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None, groups: int = 1, base_width: int = 64):
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+    ):
         super().__init__()
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = conv1x1(inplanes, width)
@@ -118,8 +135,13 @@ class SqueezeExcitation(nn.Module):
 
     Shape: (N, C, H, W) → (N, C, H, W)."""
 
-    def __init__(self, input_channels: int, squeeze_channels: int,
-                 activation=nn.ReLU, scale_activation=nn.Sigmoid):
+    def __init__(
+        self,
+        input_channels: int,
+        squeeze_channels: int,
+        activation=nn.ReLU,
+        scale_activation=nn.Sigmoid,
+    ):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
@@ -133,12 +155,21 @@ class SqueezeExcitation(nn.Module):
         return scale * x
 
 
-def _conv_bn_act(in_ch: int, out_ch: int, kernel: int, stride: int = 1, groups: int = 1,
-                 activation=nn.ReLU) -> nn.Sequential:
-    """Conv (same padding, no bias) → BatchNorm → activation (torchvision ``Conv2dNormActivation``)."""
+def _conv_bn_act(
+    in_ch: int, out_ch: int, kernel: int, stride: int = 1, groups: int = 1, activation=nn.ReLU
+) -> nn.Sequential:
+    """Conv (same padding, no bias), BatchNorm, activation: torchvision's
+    ``Conv2dNormActivation``."""
     layers = [
-        nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=(kernel - 1) // 2,
-                  groups=groups, bias=False),
+        nn.Conv2d(
+            in_ch,
+            out_ch,
+            kernel,
+            stride=stride,
+            padding=(kernel - 1) // 2,
+            groups=groups,
+            bias=False,
+        ),
         nn.BatchNorm2d(out_ch),
     ]
     if activation is not None:
@@ -150,11 +181,18 @@ class DepthwiseSeparableConv(nn.Module):
     """MobileNet's depthwise-separable convolution: a depthwise k x k conv (groups =
     channels) then a pointwise 1x1 conv, each followed by BN and ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
-                 stride: int = 1, activation=nn.ReLU):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        activation=nn.ReLU,
+    ):
         super().__init__()
-        self.depthwise = _conv_bn_act(in_channels, in_channels, kernel_size, stride,
-                                      groups=in_channels, activation=activation)
+        self.depthwise = _conv_bn_act(
+            in_channels, in_channels, kernel_size, stride, groups=in_channels, activation=activation
+        )
         self.pointwise = _conv_bn_act(in_channels, out_channels, 1, activation=activation)
 
     def forward(self, x):
@@ -172,20 +210,31 @@ class MBConv(nn.Module):
     optional squeeze-and-excitation, 1x1 linear projection, residual when shapes match.
     ``activation=nn.Hardswish`` with ``use_se=True`` gives MobileNetV3's block."""
 
-    def __init__(self, in_channels: int, out_channels: int, expand_ratio: float = 4,
-                 kernel_size: int = 3, stride: int = 1, use_se: bool = True,
-                 activation=nn.Hardswish):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        expand_ratio: float = 4,
+        kernel_size: int = 3,
+        stride: int = 1,
+        use_se: bool = True,
+        activation=nn.Hardswish,
+    ):
         super().__init__()
         hidden = _make_divisible(in_channels * expand_ratio)
         self.use_residual = stride == 1 and in_channels == out_channels
         layers = []
         if hidden != in_channels:
             layers.append(_conv_bn_act(in_channels, hidden, 1, activation=activation))
-        layers.append(_conv_bn_act(hidden, hidden, kernel_size, stride, groups=hidden,
-                                   activation=activation))
+        layers.append(
+            _conv_bn_act(hidden, hidden, kernel_size, stride, groups=hidden, activation=activation)
+        )
         if use_se:
-            layers.append(SqueezeExcitation(hidden, _make_divisible(hidden // 4),
-                                            scale_activation=nn.Hardsigmoid))
+            layers.append(
+                SqueezeExcitation(
+                    hidden, _make_divisible(hidden // 4), scale_activation=nn.Hardsigmoid
+                )
+            )
         layers.append(_conv_bn_act(hidden, out_channels, 1, activation=None))
         self.block = nn.Sequential(*layers)
 
@@ -198,8 +247,15 @@ class FusedMBConv(nn.Module):
     """EfficientNetV2's fused MBConv: one k x k expanding conv replaces MBConv's 1x1
     expansion and depthwise conv, then a 1x1 projection (none when expand_ratio is 1)."""
 
-    def __init__(self, in_channels: int, out_channels: int, expand_ratio: float = 4,
-                 kernel_size: int = 3, stride: int = 1, activation=nn.SiLU):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        expand_ratio: float = 4,
+        kernel_size: int = 3,
+        stride: int = 1,
+        activation=nn.SiLU,
+    ):
         super().__init__()
         hidden = _make_divisible(in_channels * expand_ratio)
         self.use_residual = stride == 1 and in_channels == out_channels
@@ -210,8 +266,7 @@ class FusedMBConv(nn.Module):
             )
         else:
             self.block = nn.Sequential(
-                _conv_bn_act(in_channels, out_channels, kernel_size, stride,
-                             activation=activation)
+                _conv_bn_act(in_channels, out_channels, kernel_size, stride, activation=activation)
             )
 
     def forward(self, x):
@@ -223,16 +278,27 @@ class InceptionBlock(nn.Module):
     """GoogLeNet's inception block: 1x1; 1x1→3x3; 1x1→5x5; 3x3 max-pool→1x1, joined
     along channels. Shape: (N, C, H, W) → (N, c1 + c3 + c5 + pool_proj, H, W)."""
 
-    def __init__(self, in_channels: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int,
-                 c5: int, pool_proj: int):
+    def __init__(
+        self,
+        in_channels: int,
+        c1: int,
+        c3_reduce: int,
+        c3: int,
+        c5_reduce: int,
+        c5: int,
+        pool_proj: int,
+    ):
         super().__init__()
         self.branch1 = _conv_bn_act(in_channels, c1, 1)
-        self.branch2 = nn.Sequential(_conv_bn_act(in_channels, c3_reduce, 1),
-                                     _conv_bn_act(c3_reduce, c3, 3))
-        self.branch3 = nn.Sequential(_conv_bn_act(in_channels, c5_reduce, 1),
-                                     _conv_bn_act(c5_reduce, c5, 5))
-        self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1),
-                                     _conv_bn_act(in_channels, pool_proj, 1))
+        self.branch2 = nn.Sequential(
+            _conv_bn_act(in_channels, c3_reduce, 1), _conv_bn_act(c3_reduce, c3, 3)
+        )
+        self.branch3 = nn.Sequential(
+            _conv_bn_act(in_channels, c5_reduce, 1), _conv_bn_act(c5_reduce, c5, 5)
+        )
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1, padding=1), _conv_bn_act(in_channels, pool_proj, 1)
+        )
 
     def forward(self, x):
         return cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)

@@ -15,16 +15,22 @@ class ResNet(nn.Module):
     Shape: (N, in_channels, H, W) → (N, num_classes). ``small_input=True`` swaps the
     7x7/2 stem and max-pool for a 3x3/1 conv, for 28x28 or 32x32 images."""
 
-    def __init__(self, block, layers, in_channels: int = 3, num_classes: int = 1000,
-                 zero_init_residual: bool = False, small_input: bool = False):
+    def __init__(
+        self,
+        block,
+        layers,
+        in_channels: int = 3,
+        num_classes: int = 1000,
+        zero_init_residual: bool = False,
+        small_input: bool = False,
+    ):
         super().__init__()
         self.inplanes = 64
         if small_input:
             self.conv1 = conv3x3(in_channels, 64)
             self.maxpool = nn.Identity()
         else:
-            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3,
-                                   bias=False)
+            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
             self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
@@ -117,7 +123,9 @@ class CifarResNet(nn.Module):
     def __init__(self, depth: int = 20, in_channels: int = 3, num_classes: int = 10):
         super().__init__()
         if (depth - 2) % 6:
-            raise ValueError(f"CifarResNet: depth must be 6n + 2 (20, 32, 44, 56, ...), got {depth}")
+            raise ValueError(
+                f"CifarResNet: depth must be 6n + 2 (20, 32, 44, 56, ...), got {depth}"
+            )
         n = (depth - 2) // 6
         self.conv1 = conv3x3(in_channels, 16)
         self.bn1 = nn.BatchNorm2d(16)

@@ -297,6 +297,10 @@ class WhereFn(Function):
     def backward(ctx, g):
         sa, sb = ctx.shapes
         zero = np.zeros((), g._array.dtype)
-        ga = unbroadcast(np.where(ctx.cond, g._array, zero), sa) if ctx.needs_input_grad[1] else None
-        gb = unbroadcast(np.where(ctx.cond, zero, g._array), sb) if ctx.needs_input_grad[2] else None
+        ga = (
+            unbroadcast(np.where(ctx.cond, g._array, zero), sa) if ctx.needs_input_grad[1] else None
+        )
+        gb = (
+            unbroadcast(np.where(ctx.cond, zero, g._array), sb) if ctx.needs_input_grad[2] else None
+        )
         return None, ga, gb

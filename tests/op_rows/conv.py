@@ -98,8 +98,13 @@ def conv_transpose_examples(draw, nd, max_side=5):
     arrays_ = (x, w)
     if draw(st.booleans()):
         arrays_ += (draw(arrays((groups * cog,))),)
-    kwargs = {"stride": stride, "padding": pad, "output_padding": out_pad, "groups": groups,
-              "dilation": dilation}
+    kwargs = {
+        "stride": stride,
+        "padding": pad,
+        "output_padding": out_pad,
+        "groups": groups,
+        "dilation": dilation,
+    }
     return Example(arrays_, kwargs)
 
 
@@ -183,20 +188,47 @@ def _max_mg(nd):
 
 ROWS = []
 for _nd in (1, 2, 3):
-    ROWS.append(OpCase(f"conv{_NAMES[_nd]}", _mg_conv(_nd), _ref_conv(_nd),
-                       conv_examples(_nd, max_side=6 if _nd < 3 else 4), grad_args=(0, 1)))
-    ROWS.append(OpCase(f"conv{_NAMES[_nd]}_bias", _mg_conv(_nd), _ref_conv(_nd),
-                       conv_examples(_nd, max_side=5 if _nd < 3 else 3, bias=True),
-                       grad_args=(2,)))
+    ROWS.append(
+        OpCase(
+            f"conv{_NAMES[_nd]}",
+            _mg_conv(_nd),
+            _ref_conv(_nd),
+            conv_examples(_nd, max_side=6 if _nd < 3 else 4),
+            grad_args=(0, 1),
+        )
+    )
+    ROWS.append(
+        OpCase(
+            f"conv{_NAMES[_nd]}_bias",
+            _mg_conv(_nd),
+            _ref_conv(_nd),
+            conv_examples(_nd, max_side=5 if _nd < 3 else 3, bias=True),
+            grad_args=(2,),
+        )
+    )
 for _nd in (1, 2):
     _name = f"conv_transpose{_NAMES[_nd]}"
-    ROWS.append(OpCase(_name, (lambda f: lambda x, w, b=None, **kw: f(x, w, b, **kw))(
-        getattr(F, _name)), getattr(ref, _name), conv_transpose_examples(_nd),
-        grad_args=(0, 1)))
-    ROWS.append(OpCase(f"max_pool{_NAMES[_nd]}", _max_mg(_nd), _max_ref(_nd),
-                       pool_examples(_nd, "max")))
-    ROWS.append(OpCase(f"avg_pool{_NAMES[_nd]}", getattr(F, f"avg_pool{_NAMES[_nd]}"),
-                       getattr(ref, f"avg_pool{_NAMES[_nd]}"), pool_examples(_nd, "avg")))
+    ROWS.append(
+        OpCase(
+            _name,
+            (lambda f: lambda x, w, b=None, **kw: f(x, w, b, **kw))(getattr(F, _name)),
+            getattr(ref, _name),
+            conv_transpose_examples(_nd),
+            grad_args=(0, 1),
+        )
+    )
+    ROWS.append(
+        OpCase(f"max_pool{_NAMES[_nd]}", _max_mg(_nd), _max_ref(_nd), pool_examples(_nd, "max"))
+    )
+    ROWS.append(
+        OpCase(
+            f"avg_pool{_NAMES[_nd]}",
+            getattr(F, f"avg_pool{_NAMES[_nd]}"),
+            getattr(ref, f"avg_pool{_NAMES[_nd]}"),
+            pool_examples(_nd, "avg"),
+        )
+    )
+
 
 def _sizes_for(x, output_size):
     """None entries of an adaptive output size keep the input's size."""
@@ -205,13 +237,18 @@ def _sizes_for(x, output_size):
 
 
 ROWS += [
-    OpCase("adaptive_avg_pool2d", F.adaptive_avg_pool2d,
-           lambda x, output_size: ref.adaptive_avg_pool2d(x, _sizes_for(x, output_size)),
-           adaptive_examples("avg")),
-    OpCase("adaptive_max_pool2d",
-           lambda x, **kw: F.adaptive_max_pool2d(x, return_indices=True, **kw),
-           lambda x, output_size: ref.adaptive_max_pool2d(x, _sizes_for(x, output_size)),
-           adaptive_examples("max")),
+    OpCase(
+        "adaptive_avg_pool2d",
+        F.adaptive_avg_pool2d,
+        lambda x, output_size: ref.adaptive_avg_pool2d(x, _sizes_for(x, output_size)),
+        adaptive_examples("avg"),
+    ),
+    OpCase(
+        "adaptive_max_pool2d",
+        lambda x, **kw: F.adaptive_max_pool2d(x, return_indices=True, **kw),
+        lambda x, output_size: ref.adaptive_max_pool2d(x, _sizes_for(x, output_size)),
+        adaptive_examples("max"),
+    ),
 ]
 for _mode in ("constant", "reflect", "replicate", "circular"):
     ROWS.append(OpCase(f"pad_{_mode}", F.pad, ref.pad, pad_examples(_mode)))
@@ -221,8 +258,9 @@ for _mode in ("constant", "reflect", "replicate", "circular"):
 def _big_conv(draw):
     x = draw(arrays((2, 8, 12, 12)))
     w = draw(arrays((16, 8, 3, 3)))
-    return Example((x, w, draw(arrays((16,)))), {"stride": draw(st.sampled_from([1, 2])),
-                                                  "padding": 1})
+    return Example(
+        (x, w, draw(arrays((16,)))), {"stride": draw(st.sampled_from([1, 2])), "padding": 1}
+    )
 
 
 @st.composite
@@ -234,15 +272,31 @@ def _big_depthwise(draw):
 
 @st.composite
 def _big_pool(draw):
-    return Example((draw(distinct_arrays((2, 4, 12, 12))),),
-                   {"kernel_size": 3, "stride": 2, "padding": 1})
+    return Example(
+        (draw(distinct_arrays((2, 4, 12, 12))),), {"kernel_size": 3, "stride": 2, "padding": 1}
+    )
 
 
 ROWS += [
-    OpCase("conv2d_large", _mg_conv(2), _ref_conv(2), _big_conv(), grad_args=(0, 1, 2),
-           directional=True, fwd_rtol=1e-6, fwd_atol=1e-8),
-    OpCase("conv2d_depthwise_large", _mg_conv(2), _ref_conv(2), _big_depthwise(),
-           grad_args=(0, 1), directional=True, fwd_rtol=1e-6, fwd_atol=1e-8),
+    OpCase(
+        "conv2d_large",
+        _mg_conv(2),
+        _ref_conv(2),
+        _big_conv(),
+        grad_args=(0, 1, 2),
+        directional=True,
+        fwd_rtol=1e-6,
+        fwd_atol=1e-8,
+    ),
+    OpCase(
+        "conv2d_depthwise_large",
+        _mg_conv(2),
+        _ref_conv(2),
+        _big_depthwise(),
+        grad_args=(0, 1),
+        directional=True,
+        fwd_rtol=1e-6,
+        fwd_atol=1e-8,
+    ),
     OpCase("max_pool2d_large", _max_mg(2), _max_ref(2), _big_pool(), directional=True),
 ]
-

@@ -92,7 +92,9 @@ def reshape_case(draw):
 @st.composite
 def permute_case(draw):
     shape = draw(shapes(0, 4, 1, 4))
-    return Example((draw(arrays(shape)),), {"dims": tuple(draw(st.permutations(range(len(shape)))))})
+    return Example(
+        (draw(arrays(shape)),), {"dims": tuple(draw(st.permutations(range(len(shape)))))}
+    )
 
 
 @st.composite
@@ -225,53 +227,108 @@ ROWS = [
         lambda a: np.clip(a, -0.5, 1.0),
         unary(away_from=[-0.5, 1.0]),
     ),
-    OpCase("clamp_min", lambda a: a.clamp(min=0.3), lambda a: np.maximum(a, 0.3),
-           unary(away_from=[0.3])),
+    OpCase(
+        "clamp_min",
+        lambda a: a.clamp(min=0.3),
+        lambda a: np.maximum(a, 0.3),
+        unary(away_from=[0.3]),
+    ),
     OpCase("maximum", mg.maximum, np.maximum, distinct_binary(), grad_args=(0, 1)),
     OpCase("minimum", mg.minimum, np.minimum, distinct_binary(), grad_args=(0, 1)),
-    OpCase("sum", lambda x, **k: x.sum(**k), lambda x, dim, keepdim: np.sum(x, dim, keepdims=keepdim),
-           reduction(min_side=0)),
-    OpCase("mean", lambda x, **k: x.mean(**k),
-           lambda x, dim, keepdim: np.mean(x, dim, keepdims=keepdim), reduction()),
+    OpCase(
+        "sum",
+        lambda x, **k: x.sum(**k),
+        lambda x, dim, keepdim: np.sum(x, dim, keepdims=keepdim),
+        reduction(min_side=0),
+    ),
+    OpCase(
+        "mean",
+        lambda x, **k: x.mean(**k),
+        lambda x, dim, keepdim: np.mean(x, dim, keepdims=keepdim),
+        reduction(),
+    ),
     OpCase("var", lambda x, **k: x.var(**k), _np_var, reduction(min_side=2), fwd_rtol=1e-6),
-    OpCase("std", lambda x, **k: x.std(**k),
-           lambda x, **k: np.sqrt(_np_var(x, **k)), reduction(min_side=2), fwd_rtol=1e-6),
+    OpCase(
+        "std",
+        lambda x, **k: x.std(**k),
+        lambda x, **k: np.sqrt(_np_var(x, **k)),
+        reduction(min_side=2),
+        fwd_rtol=1e-6,
+    ),
     OpCase("max_dim", lambda x, dim: tuple(x.max(dim)), _np_max_dim, along_dim(distinct=True)),
-    OpCase("min_dim", lambda x, dim: tuple(x.min(dim)),
-           lambda x, dim: _np_max_dim(x, dim, False), along_dim(distinct=True)),
+    OpCase(
+        "min_dim",
+        lambda x, dim: tuple(x.min(dim)),
+        lambda x, dim: _np_max_dim(x, dim, False),
+        along_dim(distinct=True),
+    ),
     OpCase("max_all", lambda x: x.max(), np.max, distinct_unary()),
     OpCase("min_all", lambda x: x.min(), np.min, distinct_unary()),
     OpCase("softmax", lambda x, dim: x.softmax(dim), _np_softmax, along_dim()),
-    OpCase("log_softmax", lambda x, dim: x.log_softmax(dim),
-           lambda x, dim: np.log(_np_softmax(x, dim)), along_dim()),
-    OpCase("reshape", lambda x, shape: x.reshape(shape), lambda x, shape: x.reshape(shape),
-           reshape_case()),
+    OpCase(
+        "log_softmax",
+        lambda x, dim: x.log_softmax(dim),
+        lambda x, dim: np.log(_np_softmax(x, dim)),
+        along_dim(),
+    ),
+    OpCase(
+        "reshape",
+        lambda x, shape: x.reshape(shape),
+        lambda x, shape: x.reshape(shape),
+        reshape_case(),
+    ),
     OpCase("flatten", lambda x: x.flatten(), np.ravel, unary()),
-    OpCase("flatten_range", lambda x: x.flatten(1), lambda x: x.reshape(x.shape[0], -1),
-           unary(min_dims=2, min_side=1)),
+    OpCase(
+        "flatten_range",
+        lambda x: x.flatten(1),
+        lambda x: x.reshape(x.shape[0], -1),
+        unary(min_dims=2, min_side=1),
+    ),
     OpCase("squeeze", lambda x: x.squeeze(), np.squeeze, unary(max_dims=4)),
     OpCase("unsqueeze", lambda x: x.unsqueeze(-1), lambda x: x[..., None], unary()),
-    OpCase("permute", lambda x, dims: x.permute(dims), lambda x, dims: x.transpose(dims),
-           permute_case()),
-    OpCase("transpose", lambda x: x.transpose(0, -1), lambda x: np.swapaxes(x, 0, -1),
-           unary(min_dims=1)),
+    OpCase(
+        "permute",
+        lambda x, dims: x.permute(dims),
+        lambda x, dims: x.transpose(dims),
+        permute_case(),
+    ),
+    OpCase(
+        "transpose",
+        lambda x: x.transpose(0, -1),
+        lambda x: np.swapaxes(x, 0, -1),
+        unary(min_dims=1),
+    ),
     OpCase("T", lambda x: x.T, lambda x: x.T, unary()),
-    OpCase("expand", lambda x, sizes: x.expand(sizes),
-           lambda x, sizes: np.broadcast_to(
-               x, tuple(s if s != -1 else x.shape[i - (len(sizes) - x.ndim)]
-                        for i, s in enumerate(sizes))),
-           expand_case()),
+    OpCase(
+        "expand",
+        lambda x, sizes: x.expand(sizes),
+        lambda x, sizes: np.broadcast_to(
+            x,
+            tuple(
+                s if s != -1 else x.shape[i - (len(sizes) - x.ndim)] for i, s in enumerate(sizes)
+            ),
+        ),
+        expand_case(),
+    ),
     OpCase("clone", mg.Tensor.clone, np.copy, unary()),
-    OpCase("contiguous", lambda x: x.T.contiguous(), lambda x: np.array(x.T, order="C"),
-           unary()),
+    OpCase("contiguous", lambda x: x.T.contiguous(), lambda x: np.array(x.T, order="C"), unary()),
     OpCase("getitem_basic", lambda x, key: x[key], lambda x, key: x[key], basic_index()),
     OpCase("getitem_index_tensor", lambda x, i: x[i], lambda x, i: x[i], advanced_index()),
     OpCase("getitem_bool_mask", lambda x, m: x[m], lambda x, m: x[m], mask_index()),
     OpCase("setitem", _mg_setitem, _np_setitem, setitem_case(), grad_args=(0, 1)),
-    OpCase("cat", lambda *ts, dim: mg.cat(ts, dim), lambda *a, dim: np.concatenate(a, dim),
-           several(), grad_args=(0,)),
-    OpCase("stack", lambda *ts, dim: mg.stack(ts, dim), lambda *a, dim: np.stack(a, dim),
-           several(stack=True), grad_args=(0,)),
-    OpCase("where", lambda c, a, b: mg.where(c, a, b), np.where, where_case(),
-           grad_args=(1, 2)),
+    OpCase(
+        "cat",
+        lambda *ts, dim: mg.cat(ts, dim),
+        lambda *a, dim: np.concatenate(a, dim),
+        several(),
+        grad_args=(0,),
+    ),
+    OpCase(
+        "stack",
+        lambda *ts, dim: mg.stack(ts, dim),
+        lambda *a, dim: np.stack(a, dim),
+        several(stack=True),
+        grad_args=(0,),
+    ),
+    OpCase("where", lambda c, a, b: mg.where(c, a, b), np.where, where_case(), grad_args=(1, 2)),
 ]

@@ -50,7 +50,9 @@ def _resolve_padding(op, padding, x_spatial, kernel, stride, dilation):
             return tuple(
                 same_padding(n, k, s, d) for n, k, s, d in zip(x_spatial, kernel, stride, dilation)
             )
-        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+        raise ValueError(
+            f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}"
+        )
     pads = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
     return tuple((p, p) for p in pads)
 
@@ -84,8 +86,15 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):  # no
     return y.squeeze(0) if unbatched else y
 
 
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1, groups: int = 1) -> Tensor:  # noqa: A002
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.conv1d``. Shape: (N, C_in, L) → (N, C_out, L_out).
 
     ``padding='same'`` also works with stride > 1 (output ``ceil(L / stride)``, the
@@ -93,8 +102,15 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1, groups: int = 1) -> Tensor:  # noqa: A002
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.conv2d`` (a cross-correlation).
     Shape: input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW) → (N, C_out, H_out, W_out).
 
@@ -104,14 +120,21 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1, groups: int = 1) -> Tensor:  # noqa: A002
-    """Mirrors ``torch.nn.functional.conv3d``. Shape: (N, C_in, D, H, W) → (N, C_out, D', H', W')."""
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:  # noqa: A002
+    """Mirrors ``torch.nn.functional.conv3d``.
+    Shape: (N, C_in, D, H, W) → (N, C_out, D_out, H_out, W_out)."""
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups,
-                    dilation):  # noqa: A002
+def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):  # noqa: A002
     _check_common(op, input, weight, bias, nd, groups)
     x, unbatched = batched(input, nd, op)
     stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
@@ -151,24 +174,78 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     return y.squeeze(0) if unbatched else y
 
 
-def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
-                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # noqa: A002
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.conv_transpose1d``. Weight (C_in, C_out/groups, k)."""
-    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
-                           output_padding, groups, dilation)
+    return _conv_transpose(
+        "conv_transpose1d",
+        1,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
-                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # noqa: A002
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.conv_transpose2d``.
     Shape: (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) → (N, C_out, H_out, W_out),
     H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1."""
-    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
-                           output_padding, groups, dilation)
+    return _conv_transpose(
+        "conv_transpose2d",
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
 
 
-def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
-                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # noqa: A002
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.conv_transpose3d``."""
-    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
-                           output_padding, groups, dilation)
+    return _conv_transpose(
+        "conv_transpose3d",
+        3,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )

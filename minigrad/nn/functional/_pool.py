@@ -15,8 +15,16 @@ from minigrad.nn.functional._args import (
 from minigrad.ops.pool import AdaptiveAvgPoolFn, AdaptiveMaxPoolFn, AvgPoolFn, MaxPoolFn
 
 __all__ = [
-    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
 ]
 
 
@@ -29,9 +37,7 @@ def _pool_geometry(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode)
     pad = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
     dil = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
     if any(p > k // 2 for p, k in zip(pad, kernel)):
-        raise ValueError(
-            f"{op}: padding {pad} must be at most half of kernel_size {kernel}"
-        )
+        raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
     spatial = tuple(x.shape[2:])
     out = tuple(
         pooled_size(n, k, s, p, d, ceil_mode)
@@ -45,8 +51,7 @@ def _pool_geometry(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode)
     return kernel, stride, pad, dil, out
 
 
-def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
-              return_indices):  # noqa: A002
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):  # noqa: A002
     check_tensor(input, op)
     check_float(input, op)
     x, unbatched = batched(input, nd, op)
@@ -59,32 +64,57 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
     return (y, indices) if return_indices else y
 
 
-def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False, return_indices: bool = False):  # noqa: A002
+def max_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):  # noqa: A002
     """Mirrors ``torch.nn.functional.max_pool1d``. Shape: (N, C, L) → (N, C, L_out)."""
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
-                     ceil_mode, return_indices)
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False, return_indices: bool = False):  # noqa: A002
+def max_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):  # noqa: A002
     """Mirrors ``torch.nn.functional.max_pool2d``. Shape: (N, C, H, W) → (N, C, H_out, W_out).
 
     Padding acts as -inf; in ``ceil_mode`` a last window that would start in the padding
     is dropped (PyTorch's rule); indices are flat positions ``h * W + w`` in each plane."""
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
-                     ceil_mode, return_indices)
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False, return_indices: bool = False):  # noqa: A002
+def max_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):  # noqa: A002
     """Mirrors ``torch.nn.functional.max_pool3d``."""
-    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
-                     ceil_mode, return_indices)
+    return _max_pool(
+        "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override):  # noqa: A002
+def _avg_pool(
+    op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+):  # noqa: A002
     check_tensor(input, op)
     check_float(input, op)
     x, unbatched = batched(input, nd, op)
@@ -95,33 +125,79 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         isinstance(divisor_override, bool) or int(divisor_override) <= 0
     ):
         raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
-    y = AvgPoolFn.apply(x, kernel, stride, pad, out, bool(count_include_pad),
-                        None if divisor_override is None else int(divisor_override))
+    y = AvgPoolFn.apply(
+        x,
+        kernel,
+        stride,
+        pad,
+        out,
+        bool(count_include_pad),
+        None if divisor_override is None else int(divisor_override),
+    )
     return y.squeeze(0) if unbatched else y
 
 
-def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:  # noqa: A002
+def avg_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.avg_pool1d``. Shape: (N, C, L) → (N, C, L_out)."""
-    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, None)
+    return _avg_pool(
+        "avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None
+    )
 
 
-def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override=None) -> Tensor:  # noqa: A002
+def avg_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override=None,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.avg_pool2d``. Shape: (N, C, H, W) → (N, C, H_out, W_out).
 
     With ``count_include_pad`` the divisor counts padded positions (but not the part of a
     ceil_mode window beyond the padding), as PyTorch."""
-    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, divisor_override)
+    return _avg_pool(
+        "avg_pool2d",
+        2,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
 
 
-def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override=None) -> Tensor:  # noqa: A002
+def avg_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override=None,
+) -> Tensor:  # noqa: A002
     """Mirrors ``torch.nn.functional.avg_pool3d``."""
-    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, divisor_override)
+    return _avg_pool(
+        "avg_pool3d",
+        3,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
 
 
 def _adaptive_size(op, nd, x, output_size) -> tuple:
