@@ -80,7 +80,7 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
         send(edge, g)
     ready = [n for n in dict.fromkeys(e[0] for e in root_edges) if deps[n] == 0]
 
-    with no_grad():
+    with no_grad(), np.errstate(all="ignore"):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * len(node.output_meta)

@@ -155,7 +155,8 @@ class Function:
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
         ctx = Context(device, needs)
-        with no_grad():
+        # inf and nan follow IEEE rules silently, as in PyTorch: no NumPy warnings
+        with no_grad(), np.errstate(all="ignore"):
             raw = cls.forward(ctx, *args)
         single = not isinstance(raw, tuple)
         outputs = tuple(_as_output(r, device, args) for r in ((raw,) if single else raw))
