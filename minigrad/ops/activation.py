@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from minigrad.autograd.function import Function
+from minigrad.ops.elementwise import masked
 
 __all__ = [
     "HardtanhFn",
@@ -45,7 +46,7 @@ class HardtanhFn(Function):
     @staticmethod
     def backward(ctx, g):
         gv = g._array
-        return np.where(ctx.inside, gv, np.zeros((), gv.dtype)), None, None
+        return masked(gv, ctx.inside), None, None
 
 
 class LeakyReluFn(Function):
@@ -303,7 +304,7 @@ class HardsigmoidFn(Function):
     @staticmethod
     def backward(ctx, g):
         gv = g._array
-        return np.where(ctx.inside, gv / 6.0, np.zeros((), gv.dtype))
+        return masked(gv / 6.0, ctx.inside)
 
 
 class SoftplusFn(Function):

