@@ -208,13 +208,22 @@ class SigmoidFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows
-        ctx.y = 0.5 * (1 + np.tanh(0.5 * x._array))
-        return ctx.y
+        # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows; computed
+        # in one buffer (LeNet's sigmoids are a large share of its step)
+        y = np.array(x._array, copy=True)  # an array even for 0-d input
+        y *= 0.5
+        np.tanh(y, out=y)
+        y += 1
+        y *= 0.5
+        ctx.y = y
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        return g._array * ctx.y * (1 - ctx.y)
+        d = 1 - ctx.y
+        d *= ctx.y
+        d *= g._array
+        return d
 
 
 def masked(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
