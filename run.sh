@@ -41,7 +41,6 @@ case "$cmd" in
         ;;
     bench)
         setup "test,bench"
-        fashion_mnist
         exec "$PY" benchmarks/bench_kernels.py "$@"
         ;;
     *)
