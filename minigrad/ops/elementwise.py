@@ -1,7 +1,9 @@
 """Elementwise Functions: arithmetic with broadcasting, unary math, selections.
 
 Forward and backward run on NumPy arrays, which already vectorise these loops.
-Binary ops receive operands already promoted to one dtype (see ``_tensor_math``)."""
+Binary ops receive operands already promoted to one dtype (see ``_tensor_math``).
+Floating-point warnings are silenced once, around every forward and backward, by
+``Function.apply`` and the engine (inf and nan follow IEEE rules, as in PyTorch)."""
 
 from __future__ import annotations
 
@@ -83,17 +85,15 @@ class DivFn(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return a._array / b._array
+        return a._array / b._array
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ga = unbroadcast(g._array / b._array, a.shape) if ctx.needs_input_grad[0] else None
-            gb = None
-            if ctx.needs_input_grad[1]:
-                gb = unbroadcast(-g._array * a._array / (b._array * b._array), b.shape)
+        ga = unbroadcast(g._array / b._array, a.shape) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(-g._array * a._array / (b._array * b._array), b.shape)
         return ga, gb
 
 
@@ -102,8 +102,7 @@ class PowFn(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            y = np.power(a._array, b._array)
+        y = np.power(a._array, b._array)
         ctx.save_for_backward(a, b)
         ctx.y = y
         return y
@@ -113,15 +112,14 @@ class PowFn(Function):
         a, b = ctx.saved_tensors
         av, bv = a._array, b._array
         ga = gb = None
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if ctx.needs_input_grad[0]:
-                # d(a^b)/da = b * a^(b-1); defined as 0 where b == 0 (as PyTorch)
-                da = np.where(bv == 0, 0.0, bv * np.power(av, bv - 1))
-                ga = unbroadcast(g._array * da, a.shape)
-            if ctx.needs_input_grad[1]:
-                # d(a^b)/db = a^b * log(a); 0 where a == 0 and b >= 0 (as PyTorch)
-                db = np.where((av == 0) & (bv >= 0), 0.0, ctx.y * np.log(av))
-                gb = unbroadcast(g._array * db, b.shape)
+        if ctx.needs_input_grad[0]:
+            # d(a^b)/da = b * a^(b-1); defined as 0 where b == 0 (as PyTorch)
+            da = np.where(bv == 0, 0.0, bv * np.power(av, bv - 1))
+            ga = unbroadcast(g._array * da, a.shape)
+        if ctx.needs_input_grad[1]:
+            # d(a^b)/db = a^b * log(a); 0 where a == 0 and b >= 0 (as PyTorch)
+            db = np.where((av == 0) & (bv >= 0), 0.0, ctx.y * np.log(av))
+            gb = unbroadcast(g._array * db, b.shape)
         return ga, gb
 
 
@@ -140,8 +138,7 @@ class ExpFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            ctx.y = np.exp(x._array)
+        ctx.y = np.exp(x._array)
         return ctx.y
 
     @staticmethod
@@ -153,14 +150,12 @@ class LogFn(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x._array)
+        return np.log(x._array)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return g._array / x._array
+        return g._array / x._array
 
 
 class SqrtFn(Function):
@@ -168,14 +163,12 @@ class SqrtFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
-            ctx.y = np.sqrt(x._array)
+        ctx.y = np.sqrt(x._array)
         return ctx.y
 
     @staticmethod
     def backward(ctx, g):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return g._array / (2 * ctx.y)
+        return g._array / (2 * ctx.y)
 
 
 class AbsFn(Function):
