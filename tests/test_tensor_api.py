@@ -255,3 +255,10 @@ def test_deepcopy_and_pickle_of_leaves_are_independent():
     assert t3.requires_grad and t3.tolist() == [1.0, 1.0]
     with pytest.raises(RuntimeError, match="leaves"):
         copy.deepcopy(y)
+
+
+def test_var_of_a_single_sample_is_nan_with_nan_gradient():
+    x = mg.tensor([1.0], requires_grad=True)
+    v = x.var()
+    v.backward()
+    assert np.isnan(v.item()) and np.isnan(x.grad.numpy()).all()

@@ -33,8 +33,7 @@ class MeanFn(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.count = int(np.prod([x.shape[d] for d in dims]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.mean(x._array, axis=dims, keepdims=keepdim)
+        return np.mean(x._array, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -52,15 +51,14 @@ class VarFn(Function):
         ctx.centered = xv - xv.mean(axis=dims, keepdims=True)
         n = int(np.prod([x.shape[d] for d in dims]))
         ctx.denom = max(n - correction, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sq = np.sum(ctx.centered * ctx.centered, axis=dims, keepdims=keepdim)
-            return (sq / ctx.denom).astype(xv.dtype)
+        sq = np.sum(ctx.centered * ctx.centered, axis=dims, keepdims=keepdim)
+        return (sq / ctx.denom).astype(xv.dtype)
 
     @staticmethod
     def backward(ctx, g):
         g = _expand_back(g._array, ctx.in_shape, ctx.dims, ctx.keepdim)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return g * (2 / ctx.denom) * ctx.centered, None, None, None
+        scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # one sample: nan, as PyTorch
+        return g * scale * ctx.centered, None, None, None
 
 
 class MaxDimFn(Function):
