@@ -50,7 +50,7 @@ def _conv_inputs(x_shape, w_shape, pad):
 
 
 def _pool_inputs(k, s, p):
-    from minigrad.backends._geometry import pooled_size
+    from minigrad._backends._geometry import pooled_size
 
     rng = np.random.default_rng(0)
     out = tuple(pooled_size(n, k, s, p, 1, False) for n in BIG[2:])
@@ -62,7 +62,7 @@ def _pool_inputs(k, s, p):
 
 
 def minigrad_cases():
-    from minigrad.backends import cpu
+    from minigrad._backends import cpu
 
     for name, x_shape, w_shape, pad, groups in CONV_CASES:
         x, w, gy = _conv_inputs(x_shape, w_shape, pad)

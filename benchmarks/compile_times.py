@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # name -> Python snippet run after the setup below; ``x``/``w`` are small float32 arrays.
 ENTRIES = {
-    "import minigrad.backends.cpu": "pass",
+    "import minigrad._backends.cpu": "pass",
     "conv_forward [flat]": "force('flat'); cpu.conv_forward(x, w, *geo1)",
     "conv_forward [direct]": "force('direct'); cpu.conv_forward(x, w, *geo2)",
     "conv_forward [im2col]": "force('im2col'); cpu.conv_forward(x, w, *geo2)",
@@ -51,8 +51,8 @@ _SCRIPT = textwrap.dedent(
     import json, sys, time
     t0 = time.perf_counter()
     import numpy as np
-    from minigrad.backends import cpu
-    from minigrad.backends.cpu import conv
+    from minigrad._backends import cpu
+    from minigrad._backends.cpu import conv
     t_import = time.perf_counter() - t0
 
     def force(kind):

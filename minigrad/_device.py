@@ -52,7 +52,7 @@ CPU = device("cpu")
 def cuda_is_available() -> bool:
     """Mirrors ``torch.cuda.is_available``: True when numba-cuda sees a GPU and minigrad
     ships a CUDA backend for it."""
-    if importlib.util.find_spec("minigrad.backends.cuda") is None:
+    if importlib.util.find_spec("minigrad._backends.cuda") is None:
         return False
     if importlib.util.find_spec("numba") is None:
         return False

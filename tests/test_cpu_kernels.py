@@ -1,4 +1,4 @@
-"""CPU kernel layer (``minigrad.backends.cpu``) against the loop references in ``reference.py``.
+"""CPU kernel layer (``minigrad._backends.cpu``) against the loop references in ``reference.py``.
 
 Forward passes are compared value for value in float64; backward passes through ``<u, J v>``
 (a central difference of the reference along a random direction ``v`` against
@@ -21,9 +21,9 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from minigrad.backends import KERNELS, backend_for
-from minigrad.backends._geometry import conv_out_size, pooled_size, same_padding
-from minigrad.backends.cpu import (
+from minigrad._backends import KERNELS, backend_for
+from minigrad._backends._geometry import conv_out_size, pooled_size, same_padding
+from minigrad._backends.cpu import (
     adaptive_avg_pool_backward,
     adaptive_avg_pool_forward,
     adaptive_max_pool_forward,
@@ -37,7 +37,7 @@ from minigrad.backends.cpu import (
     pad_backward,
     pad_forward,
 )
-from minigrad.backends.cpu import conv as conv_mod
+from minigrad._backends.cpu import conv as conv_mod
 from tests import reference as ref
 
 CONV_REF = {1: ref.conv1d, 2: ref.conv2d, 3: ref.conv3d}
@@ -632,8 +632,8 @@ _DETERMINISM_SCRIPT = textwrap.dedent(
     import hashlib
     import numpy as np
     import numba
-    from minigrad.backends import cpu
-    from minigrad.backends.cpu import conv
+    from minigrad._backends import cpu
+    from minigrad._backends.cpu import conv
 
     h = hashlib.sha256()
     rng = np.random.default_rng(0)

@@ -25,9 +25,9 @@ class Context:
 
     @property
     def backend(self):
-        """The kernel module for this op's device (``minigrad.backends.cpu`` or ``.cuda``),
+        """The kernel module for this op's device (``minigrad._backends.cpu`` or ``.cuda``),
         imported on first use so that ``import minigrad`` stays fast."""
-        from minigrad.backends import backend_for
+        from minigrad._backends import backend_for
 
         return backend_for(self.device.type)
 

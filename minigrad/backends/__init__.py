@@ -1,35 +1,12 @@
-"""Kernel backends: one module per device type, each defining every name in ``KERNELS``.
+"""Mirrors ``torch.backends``: flags that PyTorch code sets or reads, so that scripts such as
+``torch.backends.cudnn.benchmark = True`` or ``torch.backends.mps.is_available()`` run unchanged.
 
-Kernels take and return raw arrays (NumPy on the CPU, Numba device arrays on CUDA), never
-Tensors. The backend modules are imported lazily so that ``import minigrad`` does not load
-Numba.
+minigrad has no cuDNN, MPS or MKL-DNN: the flags are stored and read back as PyTorch's are, and
+change nothing (the kernels live in ``minigrad._backends``). ``is_available()`` answers truly.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from minigrad.backends import cpu, cuda, cudnn, mkldnn, mps, openmp
 
-__all__ = ["KERNELS", "backend_for"]
-
-KERNELS = (
-    "conv_forward",
-    "conv_grad_input",
-    "conv_grad_weight",
-    "max_pool_forward",
-    "max_pool_backward",
-    "avg_pool_forward",
-    "avg_pool_backward",
-    "adaptive_avg_pool_forward",
-    "adaptive_avg_pool_backward",
-    "adaptive_max_pool_forward",
-    "pad_forward",
-    "pad_backward",
-)
-
-
-def backend_for(device_type: str) -> ModuleType:
-    """The kernel module for ``device_type`` ('cpu' or 'cuda'), imported on first use."""
-    if device_type == "cpu":
-        return importlib.import_module("minigrad.backends.cpu")
-    return importlib.import_module("minigrad.backends.cuda")  # numba.cuda loads only here
+__all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "openmp"]

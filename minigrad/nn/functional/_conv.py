@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minigrad._tensor import Tensor
-from minigrad.backends._geometry import same_padding
+from minigrad._backends._geometry import same_padding
 from minigrad.nn.functional._args import (
     batched,
     check_float,

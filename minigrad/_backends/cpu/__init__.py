@@ -1,5 +1,5 @@
 """CPU backend: Numba-compiled kernels on NumPy arrays, one host wrapper per name in
-``minigrad.backends.KERNELS``. Importing this module imports Numba (not torch, never)."""
+``minigrad._backends.KERNELS``. Importing this module imports Numba (not torch, never)."""
 
 from __future__ import annotations
 

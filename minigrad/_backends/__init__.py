@@ -1,0 +1,35 @@
+"""Kernel backends: one module per device type, each defining every name in ``KERNELS``.
+
+Kernels take and return raw arrays (NumPy on the CPU, Numba device arrays on CUDA), never
+Tensors. The backend modules are imported lazily so that ``import minigrad`` does not load
+Numba.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["KERNELS", "backend_for"]
+
+KERNELS = (
+    "conv_forward",
+    "conv_grad_input",
+    "conv_grad_weight",
+    "max_pool_forward",
+    "max_pool_backward",
+    "avg_pool_forward",
+    "avg_pool_backward",
+    "adaptive_avg_pool_forward",
+    "adaptive_avg_pool_backward",
+    "adaptive_max_pool_forward",
+    "pad_forward",
+    "pad_backward",
+)
+
+
+def backend_for(device_type: str) -> ModuleType:
+    """The kernel module for ``device_type`` ('cpu' or 'cuda'), imported on first use."""
+    if device_type == "cpu":
+        return importlib.import_module("minigrad._backends.cpu")
+    return importlib.import_module("minigrad._backends.cuda")  # numba.cuda loads only here
