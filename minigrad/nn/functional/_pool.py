@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from minigrad._tensor import Tensor
 from minigrad._backends._geometry import pooled_size
+from minigrad._tensor import Tensor
 from minigrad.nn.functional._args import (
     batched,
     check_float,

@@ -10,8 +10,8 @@ import math
 
 import minigrad.nn.functional as F
 from minigrad import _factories
-from minigrad._tensor import Size, Tensor
 from minigrad._backends._geometry import same_padding
+from minigrad._tensor import Size, Tensor
 from minigrad.nn import init
 from minigrad.nn.modules.module import Module
 from minigrad.nn.modules.utils import _pair, _reverse_repeat_tuple, _single, _triple
