@@ -13,7 +13,7 @@ from minigrad import _dtype
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce
 
-__all__ = ["MathMixin", "broadcast_shapes", "DimensionError"]
+__all__ = ["MathMixin", "broadcast_shapes", "DimensionError", "ShapeError"]
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -22,12 +22,16 @@ class DimensionError(IndexError, ValueError):
     """A dimension argument out of range (an IndexError, as PyTorch, and a ValueError)."""
 
 
+class ShapeError(RuntimeError, ValueError):
+    """Shapes that don't fit together (a RuntimeError, as PyTorch, and a ValueError)."""
+
+
 def broadcast_shapes(a, b, op: str) -> tuple:
     """NumPy/PyTorch broadcasting of two shapes, or a ValueError naming both."""
     try:
         return np.broadcast_shapes(tuple(a), tuple(b))
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together"
         ) from None
 
@@ -321,11 +325,14 @@ class MathMixin:
 
         if isinstance(dim, Tensor):
             return self.maximum(dim) if largest else self.minimum(dim)
-        if self.numel() == 0:
-            raise RuntimeError(f"{op}: the tensor of shape {tuple(self.shape)} is empty")
         if dim is None:
+            if self.numel() == 0:
+                raise RuntimeError(
+                    f"{op}: expected reduction dim to be specified for an empty tensor of shape "
+                    f"{tuple(self.shape)}; specify the reduction dim with the 'dim' argument"
+                )
             return reduce.MaxAllFn.apply(self, largest)
-        d = self._dim(dim, op)
+        d = self._nonempty_dim(dim, op)
         if self.ndim == 0:
             return ValuesIndices(self.clone(), self._wrap(np.zeros((), np.int64)))
         values, indices = reduce.MaxDimFn.apply(self, d, keepdim, largest)
@@ -347,15 +354,28 @@ class MathMixin:
         """Mirrors ``Tensor.argmin``."""
         return self._arg_extreme(dim, keepdim, np.argmin, "argmin")
 
+    def _nonempty_dim(self, dim, op: str) -> int:
+        """``dim`` normalised; an IndexError when it is empty, as PyTorch's max/argmax."""
+        d = self._dim(dim, op)
+        if self.ndim and self.shape[d] == 0:
+            raise DimensionError(
+                f"{op}: expected reduction dim {dim} to have non-zero size (tensor of shape "
+                f"{tuple(self.shape)})"
+            )
+        return d
+
     def _arg_extreme(self, dim, keepdim, func, op: str):
-        if self.numel() == 0:
-            raise RuntimeError(f"{op}: the tensor of shape {tuple(self.shape)} is empty")
         if dim is None:
+            if self.numel() == 0:
+                raise DimensionError(
+                    f"{op}: expected reduction dim to be specified for an empty tensor of "
+                    f"shape {tuple(self.shape)}"
+                )
             out = np.asarray(func(self._array))
             if keepdim:
                 out = out.reshape((1,) * self.ndim)
         else:
-            d = self._dim(dim, op)
+            d = self._nonempty_dim(dim, op)
             arr = self._array.reshape(1) if self.ndim == 0 else self._array
             out = func(arr, axis=d, keepdims=keepdim)
             if self.ndim == 0:
@@ -364,17 +384,19 @@ class MathMixin:
 
     def softmax(self, dim: int):
         """Mirrors ``Tensor.softmax``: exp(x - max) / sum, stable for large inputs."""
-        if self.numel() == 0:
-            return self.clone()
         x = self if self.is_floating_point() else self.to(_dtype.float32)
-        return reduce.SoftmaxFn.apply(x, x._dim(dim, "softmax") if x.ndim else None)
+        d = x._dim(dim, "softmax") if x.ndim else None
+        if x.numel() == 0:
+            return x.clone()
+        return reduce.SoftmaxFn.apply(x, d)
 
     def log_softmax(self, dim: int):
         """Mirrors ``Tensor.log_softmax``: x - max - log(sum(exp(x - max)))."""
-        if self.numel() == 0:
-            return self.clone()
         x = self if self.is_floating_point() else self.to(_dtype.float32)
-        return reduce.LogSoftmaxFn.apply(x, x._dim(dim, "log_softmax") if x.ndim else None)
+        d = x._dim(dim, "log_softmax") if x.ndim else None
+        if x.numel() == 0:
+            return x.clone()
+        return reduce.LogSoftmaxFn.apply(x, d)
 
     # -- in-place arithmetic --------------------------------------------------------------
     def _inplace(self, op: str, compute, other=None):

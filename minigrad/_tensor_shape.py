@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minigrad._tensor_math import DimensionError, broadcast_shapes
+from minigrad._tensor_math import DimensionError, ShapeError, broadcast_shapes
 from minigrad.ops import shape as shape_ops
 
 __all__ = ["ShapeMixin", "sizes_from_args"]
@@ -27,19 +27,26 @@ def sizes_from_args(args, op: str) -> tuple:
 
 
 def _infer_shape(shape: tuple, numel: int, in_shape, op: str) -> tuple:
+    """The target shape with its -1 filled in, as PyTorch: with a 0 among the other sizes
+    the -1 could be anything, so it is an error even for an empty input."""
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1 or any(s < -1 for s in shape):
-        raise ValueError(f"{op}: invalid shape {list(shape)} (at most one -1, no other negatives)")
+        raise ShapeError(f"{op}: invalid shape {list(shape)} (at most one -1, no other negatives)")
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if unknown:
+        if known == 0 and numel == 0:
+            raise ShapeError(
+                f"{op}: cannot reshape tensor of 0 elements into shape {list(shape)} because "
+                "the unspecified dimension size -1 can be any value and is ambiguous"
+            )
         if known == 0 or numel % known:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: shape {list(shape)} is invalid for input of shape {tuple(in_shape)} "
                 f"({numel} elements)"
             )
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: shape {list(shape)} is invalid for input of shape {tuple(in_shape)} "
             f"({numel} elements)"
         )
@@ -125,7 +132,7 @@ class ShapeMixin:
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shp = tuple(self.shape)
-        return self.reshape(shp[:s] + (-1 if 0 not in shp else 0,) + shp[e + 1 :])
+        return self.reshape(shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :])
 
     def squeeze(self, dim=None):
         """Mirrors ``Tensor.squeeze``: drops size-1 dims (all, one, or a tuple)."""
