@@ -300,3 +300,6 @@ ROWS += [
     ),
     OpCase("max_pool2d_large", _max_mg(2), _max_ref(2), _big_pool(), directional=True),
 ]
+
+for _row in ROWS:  # empty batch: dim 0 of the input; weights and biases keep their shapes
+    _row.batch = (0,)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import minigrad as mg
-from tests.op_table import Example, OpCase
+from tests.op_table import Example, OpCase, zero_axis
 from tests.strategies import arrays, broadcast_pair, distinct_arrays, shapes
 
 
@@ -173,13 +173,48 @@ def where_case(draw):
     return Example((cond, draw(arrays(sa)), draw(arrays(sb))))
 
 
+# -- empty-batch variants (tests/test_ops_layouts.py) -------------------------------------
+def _matmul_empty(ex):
+    a, b = ex.arrays
+    if a.ndim >= 2 and a.ndim >= b.ndim:  # rows of a (and the batch of b when it has one)
+        a, b = zero_axis(a, 0), zero_axis(b, 0) if b.ndim == a.ndim > 2 else b
+    elif b.ndim > 2:  # a vector or matrix against a batch of matrices
+        b = zero_axis(b, 0)
+    else:  # a vector on the left: the contracted axis is empty
+        a, b = zero_axis(a, 0), zero_axis(b, 0)
+    return Example((a, b))
+
+
+def _reshape_empty(ex):
+    (x,) = ex.arrays
+    if x.ndim == 0:
+        return None
+    rest = int(np.prod(x.shape[1:]))
+    return Example((zero_axis(x, 0),), {"shape": (-1, rest) if rest else (0, 0)})
+
+
+def _expand_empty(ex):
+    (x,) = ex.arrays
+    if x.ndim == 0:
+        return None
+    sizes = list(ex.kwargs["sizes"])
+    lead = len(sizes) - x.ndim
+    sizes[lead] = -1 if sizes[lead] == -1 else 0
+    return Example((zero_axis(x, 0),), {"sizes": tuple(sizes)})
+
+
+def _index_empty(ex):
+    x, _ = ex.arrays
+    return Example((zero_axis(x, 0), np.zeros(0, np.int64)))
+
+
 # -- NumPy references ---------------------------------------------------------------------
 def _np_var(x, dim=None, keepdim=False):
     return np.var(x, axis=dim, ddof=1, keepdims=keepdim)
 
 
 def _np_softmax(x, dim):
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
     return e / e.sum(axis=dim, keepdims=True)
 
 
@@ -213,7 +248,14 @@ ROWS = [
     OpCase("pow_scalar", lambda a: a**3, lambda a: a**3, unary()),
     OpCase("rpow_scalar", lambda a: 2.0**a, lambda a: 2.0**a, unary()),
     OpCase("neg", lambda a: -a, np.negative, unary()),
-    OpCase("matmul", lambda a, b: a @ b, np.matmul, matmul_pair(), grad_args=(0, 1)),
+    OpCase(
+        "matmul",
+        lambda a, b: a @ b,
+        np.matmul,
+        matmul_pair(),
+        grad_args=(0, 1),
+        batch=_matmul_empty,
+    ),
     OpCase("exp", mg.Tensor.exp, np.exp, unary()),
     OpCase("log", mg.Tensor.log, np.log, unary(0.2, 3.0)),
     OpCase("sqrt", mg.Tensor.sqrt, np.sqrt, unary(0.2, 3.0)),
@@ -276,12 +318,13 @@ ROWS = [
         lambda x, shape: x.reshape(shape),
         lambda x, shape: x.reshape(shape),
         reshape_case(),
+        batch=_reshape_empty,
     ),
     OpCase("flatten", lambda x: x.flatten(), np.ravel, unary()),
     OpCase(
         "flatten_range",
         lambda x: x.flatten(1),
-        lambda x: x.reshape(x.shape[0], -1),
+        lambda x: x.reshape(x.shape[0], int(np.prod(x.shape[1:]))),
         unary(min_dims=2, min_side=1),
     ),
     OpCase("squeeze", lambda x: x.squeeze(), np.squeeze, unary(max_dims=4)),
@@ -309,11 +352,18 @@ ROWS = [
             ),
         ),
         expand_case(),
+        batch=_expand_empty,
     ),
     OpCase("clone", mg.Tensor.clone, np.copy, unary()),
     OpCase("contiguous", lambda x: x.T.contiguous(), lambda x: np.array(x.T, order="C"), unary()),
     OpCase("getitem_basic", lambda x, key: x[key], lambda x, key: x[key], basic_index()),
-    OpCase("getitem_index_tensor", lambda x, i: x[i], lambda x, i: x[i], advanced_index()),
+    OpCase(
+        "getitem_index_tensor",
+        lambda x, i: x[i],
+        lambda x, i: x[i],
+        advanced_index(),
+        batch=_index_empty,
+    ),
     OpCase("getitem_bool_mask", lambda x, m: x[m], lambda x, m: x[m], mask_index()),
     OpCase("setitem", _mg_setitem, _np_setitem, setitem_case(), grad_args=(0, 1)),
     OpCase(
