@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import _dtype
+from minigrad._errors import ArgumentError, ShapeError
 from minigrad._tensor import Tensor
 from minigrad._tensor_math import DimensionError, as_tensor_operand, broadcast_shapes
 from minigrad.ops import elementwise as ew
@@ -16,7 +17,7 @@ __all__ = ["cat", "concat", "stack", "where", "maximum", "minimum", "matmul"]
 def _common(tensors, op: str):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+        raise ArgumentError(f"{op}: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: element {i} is a {type(t).__name__}, not a Tensor")
@@ -38,14 +39,14 @@ def cat(tensors, dim: int = 0) -> Tensor:
     kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = kept[0]
     if ref.ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = _dim_for(dim, ref.ndim, "cat")
     for t in kept:
         if t.ndim != ref.ndim or any(
             a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
         ):
             shapes = [tuple(x.shape) for x in kept]
-            raise ValueError(
+            raise ShapeError(
                 f"cat: tensors must have the same shape except in dim {d}; got shapes {shapes}"
             )
     return shape_ops.CatFn.apply(d, *kept)
@@ -59,7 +60,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = _common(tensors, "stack")
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: expects tensors of equal shape, got {sorted(shapes)}")
+        raise ShapeError(f"stack: expects tensors of equal shape, got {sorted(shapes)}")
     d = _dim_for(dim, tensors[0].ndim + 1, "stack")
     return shape_ops.StackFn.apply(d, *tensors)
 

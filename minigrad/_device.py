@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 
+from minigrad._errors import ArgumentError
+
 __all__ = ["device", "to_device", "cuda_is_available"]
 
 
@@ -21,10 +23,10 @@ class device:
         if ":" in kind:
             kind, _, idx = kind.partition(":")
             if not idx.isdigit():
-                raise ValueError(f"device: invalid device string {kind}:{idx!r}")
+                raise ArgumentError(f"device: invalid device string '{kind}:{idx}'")
             index = int(idx)
         if kind not in ("cpu", "cuda"):
-            raise ValueError(f"device: unknown device type {kind!r}; expected 'cpu' or 'cuda'")
+            raise ArgumentError(f"device: unknown device type {kind!r}; expected 'cpu' or 'cuda'")
         self.type = kind
         self.index = index
 

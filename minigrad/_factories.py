@@ -6,6 +6,7 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad._device import to_device
+from minigrad._errors import ArgumentError, ShapeError
 from minigrad._random import generator
 from minigrad._tensor import Tensor, array_from_data
 from minigrad._tensor_shape import sizes_from_args
@@ -46,7 +47,7 @@ def _make(arr, dtype, device, requires_grad, default=None) -> Tensor:
 def _sizes(size, op: str) -> tuple:
     shape = sizes_from_args(size, op)
     if any(s < 0 for s in shape):
-        raise ValueError(f"{op}: negative dimension in size {shape}")
+        raise ShapeError(f"{op}: negative dimension in size {shape}")
     return shape
 
 
@@ -120,7 +121,7 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
             raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
         low, high, size = 0, low, high
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+        raise ArgumentError(f"randint: high ({high}) must be greater than low ({low})")
     arr = generator().integers(low, high, _sizes((size,), "randint"), dtype=np.int64)
     return _make(arr, dtype, device, False)
 
@@ -135,9 +136,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise ArgumentError("arange: step must be nonzero")
     if (end - start) * step < 0:
-        raise ValueError(f"arange: the range [{start}, {end}) is not reachable with step {step}")
+        raise ArgumentError(f"arange: the range [{start}, {end}) is not reachable with step {step}")
     is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     default = _dtype.int64 if is_int else _dtype.float32
     n = int(np.ceil((end - start) / step))
@@ -148,13 +149,16 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Mirrors ``torch.linspace``."""
     if steps < 0:
-        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+        raise ShapeError(f"linspace: steps must be non-negative, got {steps}")
     arr = np.linspace(start, end, int(steps))
     return _make(arr, dtype, device, requires_grad, default=_dtype.float32)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Mirrors ``torch.eye``."""
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise ShapeError(f"eye: {name} must be greater or equal to 0, got {size}")
     return _make(np.eye(n, m), dtype, device, requires_grad, default=_dtype.float32)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from minigrad import _dtype
 from minigrad._device import CPU, device, to_device
+from minigrad._errors import ArgumentError, DataError
 from minigrad._tensor_math import MathMixin
 from minigrad._tensor_repr import format_tensor
 from minigrad._tensor_shape import ShapeMixin
@@ -40,15 +41,18 @@ def array_from_data(data, dtype=None) -> np.ndarray:
     else:
         try:
             arr = np.array(data)
-        except ValueError as err:
+        except ValueError:
             raise ValueError(
-                f"tensor: cannot build a tensor from {type(data).__name__}: {err}"
+                f"tensor: expected nested sequences of equal length, got ragged "
+                f"{type(data).__name__} data"
             ) from None
-        if arr.dtype == object:
-            raise ValueError(
-                "tensor: expected a number or nested sequences of equal length, got ragged "
-                f"or non-numeric data of type {type(data).__name__}"
+        if arr.dtype == object:  # None or other objects that are not numbers
+            raise ArgumentError(
+                "tensor: could not infer a dtype; expected numbers or nested sequences of "
+                f"equal length, got {type(data).__name__} data holding other objects"
             )
+        if arr.dtype.kind in "SU":
+            raise DataError(f"tensor: cannot build a tensor from text ({data!r:.40})")
         if dtype is None:
             kind = arr.dtype.kind
             if kind == "f":

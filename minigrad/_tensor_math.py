@@ -10,6 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from minigrad import _dtype
+from minigrad._errors import ArgumentError, ShapeError
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce
 
@@ -20,10 +21,6 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 class DimensionError(IndexError, ValueError):
     """A dimension argument out of range (an IndexError, as PyTorch, and a ValueError)."""
-
-
-class ShapeError(RuntimeError, ValueError):
-    """Shapes that don't fit together (a RuntimeError, as PyTorch, and a ValueError)."""
 
 
 def broadcast_shapes(a, b, op: str) -> tuple:
@@ -75,7 +72,7 @@ class MathMixin:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         out = tuple(self._dim(d, op) for d in dims)
         if len(set(out)) != len(out):
-            raise ValueError(f"{op}: dim {tuple(dims)} names a dimension twice")
+            raise ArgumentError(f"{op}: dim {tuple(dims)} names a dimension twice")
         if self.ndim == 0:
             return ()
         return out
@@ -100,10 +97,23 @@ class MathMixin:
     def __radd__(self, other):
         return self._binary(other, ew.AddFn, "add", reverse=True)
 
+    def _no_bool(self, other, op: str, what: str):
+        """PyTorch refuses ``-`` on bool tensors (``~`` and ``^`` are the bool spellings)."""
+        from minigrad._tensor import Tensor
+
+        other_bool = isinstance(other, Tensor) and other.dtype == _dtype.bool_
+        if self.dtype == _dtype.bool_ or other_bool:
+            raise RuntimeError(
+                f"{op}: {what}, the `-` operator, on a bool tensor is not supported; use the "
+                "`~` or `^` operator instead"
+            )
+
     def __sub__(self, other):
+        self._no_bool(other, "sub", "subtraction")
         return self._binary(other, ew.SubFn, "sub")
 
     def __rsub__(self, other):
+        self._no_bool(other, "sub", "subtraction")
         return self._binary(other, ew.SubFn, "sub", reverse=True)
 
     def __mul__(self, other):
@@ -131,6 +141,7 @@ class MathMixin:
         return _matmul(as_tensor_operand(other, self.dtype, self.device, "matmul"), self)
 
     def __neg__(self):
+        self._no_bool(None, "neg", "negation")
         return ew.NegFn.apply(self)
 
     def __pos__(self):
@@ -515,7 +526,7 @@ class MathMixin:
 
 def _matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
             f"and {tuple(b.shape)}"
         )
@@ -526,7 +537,7 @@ def _matmul(a, b):
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({k_a} != {k_b})"
         )

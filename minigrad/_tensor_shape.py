@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minigrad._tensor_math import DimensionError, ShapeError, broadcast_shapes
+from minigrad._errors import ArgumentError, IndexTypeError, ShapeError
+from minigrad._tensor_math import DimensionError, broadcast_shapes
 from minigrad.ops import shape as shape_ops
 
 __all__ = ["ShapeMixin", "sizes_from_args"]
@@ -59,7 +60,7 @@ def _index_part(k, op: str):
     if isinstance(k, Tensor):
         arr = k._array
         if arr.dtype.kind not in "biu":
-            raise TypeError(
+            raise IndexTypeError(
                 f"{op}: tensors used as indices must be long or bool, got dtype {k.dtype}"
             )
         return arr
@@ -76,7 +77,23 @@ def _index_part(k, op: str):
         if isinstance(k, slice) and k.step is not None and k.step <= 0:
             raise ValueError(f"{op}: slice step must be positive, got {k.step}")
         return k
+    if isinstance(k, (float, np.floating)):
+        raise IndexTypeError(
+            f"{op}: only integers, slices, None, Ellipsis and long or bool tensors are valid "
+            f"indices, got {type(k).__name__}"
+        )
     raise TypeError(f"{op}: unsupported index of type {type(k).__name__}")
+
+
+def _index_message(err: IndexError, shape) -> str:
+    """NumPy's index error in a tensor's words."""
+    text, shape = str(err), tuple(shape)
+    if text.startswith("too many indices"):
+        return f"too many indices for a tensor of shape {shape} (dimension {len(shape)})"
+    if text.startswith("boolean index did not match"):
+        return f"the shape of the boolean mask does not match the indexed tensor of shape {shape}"
+    text = text.replace("axis", "dimension").replace("array", "tensor")
+    return f"{text} (tensor of shape {shape})"
 
 
 def normalize_key(key, shape, op: str):
@@ -90,7 +107,7 @@ def normalize_key(key, shape, op: str):
     try:
         region = proxy[key].shape
     except IndexError as err:
-        raise DimensionError(f"{op}: {err} (tensor of shape {tuple(shape)})") from None
+        raise DimensionError(f"{op}: {_index_message(err, shape)}") from None
     return key, region
 
 
@@ -130,7 +147,7 @@ class ShapeMixin:
             return self.reshape(1)
         s, e = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shp = tuple(self.shape)
         return self.reshape(shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :])
 
@@ -156,12 +173,12 @@ class ShapeMixin:
         """Mirrors ``Tensor.permute``."""
         dims = sizes_from_args(dims, "permute")
         if len(dims) != self.ndim:
-            raise ValueError(
+            raise ShapeError(
                 f"permute: got {len(dims)} dims {dims} for a tensor of shape {tuple(self.shape)}"
             )
         dims = tuple(self._dim(d, "permute") for d in dims)
         if len(set(dims)) != len(dims):
-            raise ValueError(f"permute: dims {dims} repeat a dimension")
+            raise ArgumentError(f"permute: dims {dims} repeat a dimension")
         return self._view_of(shape_ops.PermuteFn.apply(self, dims))
 
     def transpose(self, dim0: int, dim1: int):
@@ -175,7 +192,7 @@ class ShapeMixin:
 
     def t(self):
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {tuple(self.shape)}")
+            raise ShapeError(f"t: expects a tensor with <= 2 dims, got shape {tuple(self.shape)}")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
     @property
@@ -191,7 +208,7 @@ class ShapeMixin:
         """Mirrors ``Tensor.expand``: -1 keeps a size, new dims go in front."""
         sizes = sizes_from_args(sizes, "expand")
         if len(sizes) < self.ndim:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: {len(sizes)} sizes {sizes} given for a tensor of shape "
                 f"{tuple(self.shape)}; give at least {self.ndim}"
             )
@@ -201,10 +218,10 @@ class ShapeMixin:
             cur = self.shape[i - lead] if i >= lead else None
             if s == -1:
                 if cur is None:
-                    raise ValueError(f"expand: -1 not allowed for a new leading dim ({sizes})")
+                    raise ShapeError(f"expand: -1 not allowed for a new leading dim ({sizes})")
                 s = cur
             if cur is not None and cur != 1 and cur != s:
-                raise ValueError(
+                raise ShapeError(
                     f"expand: the size {cur} of dim {i - lead} of shape {tuple(self.shape)} "
                     f"cannot expand to {s} (only size-1 dims expand)"
                 )
