@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd.function import Function
 from minigrad.ops.elementwise import unbroadcast
 
 
 class ReshapeFn(Function):
-    """reshape/view/flatten/squeeze/unsqueeze: a view whenever NumPy can make one."""
+    """reshape/view/flatten/squeeze/unsqueeze: a view whenever NumPy can make one.
+
+    The view Functions also give ``view_array(arr, arg)``, the same step on a bare array,
+    used to find where a view's elements lie in its base."""
+
+    view_array = staticmethod(np.reshape)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -22,6 +28,8 @@ class ReshapeFn(Function):
 
 
 class PermuteFn(Function):
+    view_array = staticmethod(np.transpose)
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inverse = tuple(np.argsort(dims))
@@ -33,10 +41,23 @@ class PermuteFn(Function):
 
 
 class ExpandFn(Function):
+    """A view with stride 0 along the expanded dims. It stays writeable (when its input
+    is) so that a part of it without repeated elements can be written, as in PyTorch;
+    ``Tensor._check_inplace`` refuses writes to the overlapping whole."""
+
+    @staticmethod
+    def view_array(arr, shape):
+        return np.broadcast_to(arr, shape)
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return np.broadcast_to(x._array, shape)
+        arr = x._array
+        lead = len(shape) - arr.ndim
+        strides = (0,) * lead + tuple(
+            0 if n == 1 and m != 1 else st for n, m, st in zip(arr.shape, shape[lead:], arr.strides)
+        )
+        return as_strided(arr, shape, strides)
 
     @staticmethod
     def backward(ctx, g):
@@ -63,6 +84,10 @@ def _is_basic(key: tuple) -> bool:
 class GetItemFn(Function):
     """``x[key]``; ``key`` holds ints, slices, None, Ellipsis and index arrays. Repeated
     indices accumulate in backward (``np.add.at``)."""
+
+    @staticmethod
+    def view_array(arr, key):
+        return arr[key]
 
     @staticmethod
     def forward(ctx, x, key):
@@ -99,6 +124,32 @@ class SetItemFn(Function):
         if ctx.needs_input_grad[1]:
             g_value = unbroadcast(np.asarray(g._array[ctx.key]), ctx.value_shape)
         return g_old, g_value, None
+
+
+class CopySlicesFn(Function):
+    """The new history of a base tensor after an in-place op on one of its views (PyTorch's
+    ``CopySlices``). ``index`` holds the flat position in the base of each element of the
+    view; ``result`` is what the op wrote there (the base's memory already holds it).
+
+    Backward: the gradient of the view's region goes to ``result``, the rest to the base's
+    old history."""
+
+    @staticmethod
+    def forward(ctx, old, result, index):
+        ctx.index, ctx.base_shape = index, old.shape
+        return old._array
+
+    @staticmethod
+    def backward(ctx, g):
+        flat = g._array.reshape(-1)
+        g_old = g_result = None
+        if ctx.needs_input_grad[1]:
+            g_result = flat[ctx.index]
+        if ctx.needs_input_grad[0]:
+            g_old = np.array(flat, copy=True)
+            g_old[ctx.index] = 0
+            g_old = g_old.reshape(ctx.base_shape)
+        return g_old, g_result, None
 
 
 class CatFn(Function):
