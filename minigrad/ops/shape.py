@@ -87,12 +87,16 @@ class GetItemFn(Function):
 
     @staticmethod
     def view_array(arr, key):
-        return arr[key]
+        out = arr[key]
+        return out if isinstance(out, np.ndarray) else arr[(*key, Ellipsis)]
 
     @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape, ctx.key, ctx.dtype = x.shape, key, x._array.dtype
-        return x._array[key]
+        out = x._array[key]
+        if not isinstance(out, np.ndarray):  # all ints: a 0-d view, not a NumPy scalar copy
+            out = x._array[(*key, Ellipsis)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
