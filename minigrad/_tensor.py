@@ -411,9 +411,10 @@ class Tensor(MathMixin, ShapeMixin):
     __hash__ = object.__hash__
 
     # -- in-place machinery -------------------------------------------------------------
-    def _check_inplace(self, op: str) -> bool:
-        """Returns True when the in-place op must be recorded in the graph."""
-        arr = self._array
+    def _check_inplace(self, op: str, region=None) -> bool:
+        """Returns True when the in-place op must be recorded in the graph. ``region`` is
+        the part of the array that gets written, when that is less than all of it."""
+        arr = self._array if region is None else region
         if not arr.flags.writeable:
             raise RuntimeError(
                 f"{op}: this tensor shares memory that cannot be written; clone() it first"

@@ -499,7 +499,11 @@ class MathMixin:
         arr = src._array if isinstance(src, Tensor) else np.asarray(src)
         if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise TypeError(f"{op}: unsupported value of type {type(src).__name__}")
-        if broadcast_shapes(arr.shape, self.shape, op) != tuple(self.shape):
+        try:
+            fits = broadcast_shapes(arr.shape, self.shape, op) == tuple(self.shape)
+        except ValueError:
+            fits = False
+        if not fits:
             raise RuntimeError(
                 f"{op}: a value of shape {arr.shape} cannot be broadcast into a tensor of "
                 f"shape {tuple(self.shape)}"

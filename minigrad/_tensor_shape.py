@@ -8,7 +8,11 @@ from numpy.lib.stride_tricks import as_strided
 from minigrad._tensor_math import DimensionError, broadcast_shapes
 from minigrad.ops import shape as shape_ops
 
-__all__ = ["ShapeMixin", "sizes_from_args"]
+__all__ = ["ShapeMixin", "ShapeError", "sizes_from_args"]
+
+
+class ShapeError(RuntimeError, ValueError):
+    """A shape that does not fit the tensor (a RuntimeError, as PyTorch, and a ValueError)."""
 
 
 def sizes_from_args(args, op: str) -> tuple:
@@ -29,17 +33,17 @@ def sizes_from_args(args, op: str) -> tuple:
 def _infer_shape(shape: tuple, numel: int, in_shape, op: str) -> tuple:
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1 or any(s < -1 for s in shape):
-        raise ValueError(f"{op}: invalid shape {list(shape)} (at most one -1, no other negatives)")
+        raise ShapeError(f"{op}: invalid shape {list(shape)} (at most one -1, no other negatives)")
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if unknown:
         if known == 0 or numel % known:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}: shape {list(shape)} is invalid for input of shape {tuple(in_shape)} "
                 f"({numel} elements)"
             )
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: shape {list(shape)} is invalid for input of shape {tuple(in_shape)} "
             f"({numel} elements)"
         )
@@ -157,12 +161,12 @@ class ShapeMixin:
         """Mirrors ``Tensor.permute``."""
         dims = sizes_from_args(dims, "permute")
         if len(dims) != self.ndim:
-            raise ValueError(
+            raise ShapeError(
                 f"permute: got {len(dims)} dims {dims} for a tensor of shape {tuple(self.shape)}"
             )
         dims = tuple(self._dim(d, "permute") for d in dims)
         if len(set(dims)) != len(dims):
-            raise ValueError(f"permute: dims {dims} repeat a dimension")
+            raise ShapeError(f"permute: dims {dims} repeat a dimension")
         return self._view_of(shape_ops.PermuteFn, dims)
 
     def transpose(self, dim0: int, dim1: int):
@@ -192,7 +196,7 @@ class ShapeMixin:
         """Mirrors ``Tensor.expand``: -1 keeps a size, new dims go in front."""
         sizes = sizes_from_args(sizes, "expand")
         if len(sizes) < self.ndim:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: {len(sizes)} sizes {sizes} given for a tensor of shape "
                 f"{tuple(self.shape)}; give at least {self.ndim}"
             )
@@ -202,10 +206,10 @@ class ShapeMixin:
             cur = self.shape[i - lead] if i >= lead else None
             if s == -1:
                 if cur is None:
-                    raise ValueError(f"expand: -1 not allowed for a new leading dim ({sizes})")
+                    raise ShapeError(f"expand: -1 not allowed for a new leading dim ({sizes})")
                 s = cur
             if cur is not None and cur != 1 and cur != s:
-                raise ValueError(
+                raise ShapeError(
                     f"expand: the size {cur} of dim {i - lead} of shape {tuple(self.shape)} "
                     f"cannot expand to {s} (only size-1 dims expand)"
                 )
@@ -286,19 +290,25 @@ class ShapeMixin:
 
         key, target_shape = normalize_key(key, self.shape, "setitem")
         if isinstance(value, Tensor):
-            if broadcast_shapes(value.shape, target_shape, "setitem") != target_shape:
-                raise ValueError(
+            try:
+                fits = broadcast_shapes(value.shape, target_shape, "setitem") == target_shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ShapeError(
                     f"setitem: value of shape {tuple(value.shape)} does not fit the indexed "
                     f"region of shape {target_shape}"
                 )
         value = as_tensor_operand(value, self.dtype, self.device, "setitem")
-        if self._check_inplace("setitem") and (self.requires_grad or value.requires_grad):
+        basic = shape_ops.is_basic(key)
+        region = shape_ops.GetItemFn.view_array(self._array, key) if basic else None
+        if self._check_inplace("setitem", region) and (self.requires_grad or value.requires_grad):
             self._rebase(shape_ops.SetItemFn.apply(self._snapshot(), value, key), "setitem")
             return
         try:
             self._array[key] = value._array
         except ValueError as err:
-            raise ValueError(
+            raise ShapeError(
                 f"setitem: value of shape {tuple(value.shape)} does not fit the indexed region "
                 f"of shape {target_shape}: {err}"
             ) from None

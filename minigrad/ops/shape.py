@@ -76,7 +76,7 @@ class CloneFn(Function):
         return g._array
 
 
-def _is_basic(key: tuple) -> bool:
+def is_basic(key: tuple) -> bool:
     """True when indexing with ``key`` makes a view (ints, slices, None, Ellipsis only)."""
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
 
@@ -101,7 +101,7 @@ class GetItemFn(Function):
     @staticmethod
     def backward(ctx, g):
         gx = np.zeros(ctx.in_shape, dtype=g._array.dtype)
-        if _is_basic(ctx.key):
+        if is_basic(ctx.key):
             gx[ctx.key] = g._array
         else:
             np.add.at(gx, ctx.key, g._array)
