@@ -419,7 +419,7 @@ class Tensor(MathMixin, ShapeMixin):
             raise RuntimeError(
                 f"{op}: this tensor shares memory that cannot be written; clone() it first"
             )
-        if any(st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides)):
+        if arr.size > 1 and any(st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides)):
             raise RuntimeError(
                 f"{op}: unsupported operation: more than one element of the written-to tensor "
                 "refers to a single memory location (an expand() view); clone() the tensor "

@@ -128,7 +128,9 @@ def _accumulate(variable, grad) -> None:
     current = variable._grad  # the slot itself: the shape was checked when it was assigned
     if current is None:
         variable._grad = Tensor._wrap(np.array(grad, dtype=variable._array.dtype, copy=True))
-    elif current._array.flags.writeable and 0 not in current._array.strides:
+    elif current._array.flags.writeable and (
+        current._array.size <= 1 or 0 not in current._array.strides
+    ):
         current._array += grad
     else:  # a user-assigned grad that cannot take the sum in place (an expand() view)
         variable._grad = Tensor._wrap(current._array + grad, current.device)
