@@ -73,11 +73,15 @@ class Tensor(MathMixin, ShapeMixin):
         "_array",
         "_device",
         "_requires_grad",
-        "grad",
-        "grad_fn",
+        "_grad",
+        "_grad_fn",
         "_output_nr",
         "_version",
         "_accumulator_ref",
+        "_base",
+        "_view_ops",
+        "_view_version",
+        "_view_no_grad",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
@@ -98,11 +102,15 @@ class Tensor(MathMixin, ShapeMixin):
         self._array = array
         self._device = dev
         self._requires_grad = False
-        self.grad = None
-        self.grad_fn = None
+        self._grad = None
+        self._grad_fn = None
         self._output_nr = 0
         self._version = [0] if version is None else version
         self._accumulator_ref = None
+        self._base = None  # the tensor whose memory this view shares (never itself a view)
+        self._view_ops = ()  # (Function, args) steps that rebuild this view from _base
+        self._view_version = 0  # _base's version when this view's grad_fn was last built
+        self._view_no_grad = False  # made under no_grad: its history is never rebuilt
 
     @classmethod
     def _wrap(cls, array, device_=None, version=None) -> Tensor:
@@ -151,6 +159,8 @@ class Tensor(MathMixin, ShapeMixin):
     # -- autograd state -----------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_version != self._version[0]:
+            self._refresh_view()
         return self._requires_grad
 
     @requires_grad.setter
@@ -161,7 +171,7 @@ class Tensor(MathMixin, ShapeMixin):
                 f"requires_grad: only floating point tensors can require gradients, this "
                 f"one has dtype {self.dtype}"
             )
-        if self.grad_fn is not None and not value:
+        if self._grad_fn is not None and not value:
             raise RuntimeError(
                 "requires_grad: only leaf tensors can change requires_grad; use detach() "
                 "for a non-leaf"
@@ -174,8 +184,59 @@ class Tensor(MathMixin, ShapeMixin):
         return self
 
     @property
+    def grad_fn(self):
+        """The node that computed this tensor (None for leaves). A view whose base was
+        changed in place since rebuilds it from the base's new history first."""
+        if self._base is not None and self._view_version != self._version[0]:
+            self._refresh_view()
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """Mirrors ``Tensor.grad``: the accumulated gradient of a leaf, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    def _is_view(self) -> bool:
+        """Mirrors ``Tensor._is_view``: True when this tensor shares its base's memory."""
+        return self._base is not None
+
+    def _refresh_view(self) -> None:
+        """Rebuilds this view's history from its base's current one (PyTorch's view replay),
+        so a view taken before an in-place change of its base differentiates correctly."""
+        self._view_version = self._version[0]
+        base = self._base
+        if self._view_no_grad or not base._requires_grad:
+            return
+        from minigrad.autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            t = base
+            for fn, args in self._view_ops:
+                t = fn.apply(t, *args)
+        self._grad_fn, self._output_nr = t._grad_fn, t._output_nr
+        self._requires_grad = t._requires_grad
+
+    def _view_index(self) -> np.ndarray:
+        """The flat (C-order) position in ``_base`` of every element of this view."""
+        base = self._base
+        index = np.arange(base._array.size).reshape(base._array.shape)
+        for fn, args in self._view_ops:
+            index = fn.view_array(index, *args)
+        return index
 
     def _accumulator(self) -> AccumulateGrad:
         acc = self._accumulator_ref() if self._accumulator_ref is not None else None
@@ -209,7 +270,7 @@ class Tensor(MathMixin, ShapeMixin):
 
     def __deepcopy__(self, memo) -> Tensor:
         """Mirrors PyTorch: only leaves can be deep-copied; data and ``.grad`` are copied."""
-        if self.grad_fn is not None:
+        if self._grad_fn is not None:
             raise RuntimeError(
                 "deepcopy: only tensors created by the user (graph leaves) can be deep-copied; "
                 "detach() the tensor first"
@@ -220,8 +281,8 @@ class Tensor(MathMixin, ShapeMixin):
             np.array(self._array, copy=True), self._requires_grad, str(self._device)
         )
         memo[id(self)] = out
-        if self.grad is not None:
-            out.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
         return out
 
     def __reduce_ex__(self, protocol):
@@ -354,42 +415,106 @@ class Tensor(MathMixin, ShapeMixin):
     __hash__ = object.__hash__
 
     # -- in-place machinery -------------------------------------------------------------
-    def _check_inplace(self, op: str) -> bool:
-        """Returns True when the in-place op must be recorded in the graph."""
-        if not self._array.flags.writeable:
+    def _check_inplace(self, op: str, region=None) -> bool:
+        """Returns True when the in-place op must be recorded in the graph. ``region`` is
+        the part of the array that gets written, when that is less than all of it."""
+        arr = self._array if region is None else region
+        if not arr.flags.writeable:
             raise RuntimeError(
-                f"{op}: this tensor shares memory that cannot be written (an expand() or "
-                "broadcast view); clone() it first"
+                f"{op}: this tensor shares memory that cannot be written; clone() it first"
+            )
+        if arr.size > 1 and any(st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides)):
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location (an expand() view); clone() the tensor "
+                "before performing the operation"
             )
         if not is_grad_enabled():
             return False
-        if self._requires_grad and self.grad_fn is None:
+        base = self._base
+        if base is not None and base._requires_grad:
+            if base._grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: a view of a leaf Variable that requires grad is being used in an "
+                    "in-place operation; wrap the update in minigrad.no_grad() or clone() it"
+                )
+            if self._view_no_grad:
+                raise RuntimeError(
+                    f"{op}: a view was created in no_grad mode and is being modified in place "
+                    "with grad mode enabled; make the view and change it in the same mode"
+                )
+        if self.requires_grad and self._grad_fn is None:
             raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                f"{op}: a leaf Variable that requires grad is being used in an in-place "
                 "operation; wrap the update in minigrad.no_grad() or use .data"
             )
         return True
 
     def _rebase(self, result: Tensor, op: str) -> Tensor:
-        """Writes ``result`` into this tensor's memory and makes it this tensor's history."""
+        """Writes ``result`` into this tensor's memory and makes it this tensor's history.
+
+        On a view, the history that changes is the base's (PyTorch's ``CopySlices``): the
+        base's new node sends the gradient of the view's region through ``result``'s
+        history and the rest to the base's old history. The view itself, and every other
+        view of the base, rebuild their history from the base's when next used."""
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op}: the result has shape {tuple(result.shape)}, which cannot be written "
                 f"in place into a tensor of shape {tuple(self.shape)}"
             )
+        base = self._base
+        index = self._view_index() if base is not None else None
         self._array[...] = result._array
         self._version[0] += 1
-        if result.grad_fn is not None:
-            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
-            self._requires_grad = True
+        if base is None:
+            if result._grad_fn is not None:
+                self._grad_fn, self._output_nr = result._grad_fn, result._output_nr
+                self._requires_grad = True
+            return self
+        if base._requires_grad or result._requires_grad:
+            from minigrad.ops.shape import CopySlicesFn
+
+            old = Tensor._wrap(base._array, base._device)  # the base's history before the write
+            old._requires_grad, old._grad_fn = base._requires_grad, base._grad_fn
+            old._output_nr = base._output_nr
+            out = CopySlicesFn.apply(old, result, index)
+            base._grad_fn, base._output_nr = out._grad_fn, out._output_nr
+            base._requires_grad = out._requires_grad
         return self
 
     def _snapshot(self) -> Tensor:
         """The current value and history as a separate tensor, kept safe from the write."""
         old = Tensor._wrap(np.array(self._array, copy=True), self._device)
+        old._grad_fn, old._output_nr = self.grad_fn, self._output_nr
         old._requires_grad = self._requires_grad  # never a leaf here: _check_inplace
-        old.grad_fn, old._output_nr = self.grad_fn, self._output_nr
         return old
+
+
+def _check_grad(tensor: Tensor, grad) -> None:
+    """PyTorch's checks on ``tensor.grad = grad``: a Tensor of the same shape, dtype and
+    device, and not the tensor itself."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(
+            f"grad: assigned grad expected to be a Tensor or None but got grad of type "
+            f"{type(grad).__name__}"
+        )
+    if grad is tensor:
+        raise RuntimeError("grad: can't assign a tensor as its own grad")
+    if grad._device != tensor._device:
+        raise RuntimeError(
+            f"grad: assigned grad has data located on {grad._device}, but the tensor is on "
+            f"{tensor._device}"
+        )
+    if grad._array.dtype != tensor._array.dtype:
+        raise RuntimeError(
+            f"grad: attempting to assign a gradient with dtype {grad.dtype} to a tensor with "
+            f"dtype {tensor.dtype}; the gradient must match the tensor's dtype"
+        )
+    if grad._array.shape != tensor._array.shape:
+        raise RuntimeError(
+            f"grad: attempting to assign a gradient of size {list(grad.shape)} to a tensor of "
+            f"size {list(tensor.shape)}; the gradient and the tensor must be the same size"
+        )
 
 
 def _rebuild_tensor(array, requires_grad: bool, device_name: str = "cpu") -> Tensor:

@@ -416,7 +416,7 @@ class MathMixin:
         from minigrad._tensor import Tensor
 
         other_grad = isinstance(other, Tensor) and other.requires_grad
-        if self._check_inplace(op) and (self._requires_grad or other_grad):
+        if self._check_inplace(op) and (self.requires_grad or other_grad):
             return self._rebase(compute(self._snapshot()), op)
         from minigrad.autograd.grad_mode import no_grad
 
@@ -434,7 +434,7 @@ class MathMixin:
         from minigrad._tensor import Tensor
 
         other_grad = isinstance(other, Tensor) and other.requires_grad
-        if self._check_inplace(op) and (self._requires_grad or other_grad):
+        if self._check_inplace(op) and (self.requires_grad or other_grad):
             fn = {np.add: ew.AddFn, np.subtract: ew.SubFn, np.multiply: ew.MulFn}.get(ufunc)
             scaled = other * alpha if alpha != 1 else other
             if fn is None:
@@ -493,35 +493,61 @@ class MathMixin:
         """Mirrors ``Tensor.clamp_``."""
         return self._inplace("clamp_", lambda t: t.clamp(min, max))
 
+    def relu_(self):
+        """Mirrors ``Tensor.relu_``."""
+        return self._inplace("relu_", lambda t: t.relu())
+
     def zero_(self):
         """Mirrors ``Tensor.zero_``."""
         return self.fill_(0)
 
     def fill_(self, value):
-        """Mirrors ``Tensor.fill_``."""
-        self._check_inplace_data("fill_")
-        self._array[...] = value
-        self._version[0] += 1
-        return self
+        """Mirrors ``Tensor.fill_``: a number, or a 0-d tensor (then differentiable)."""
+        from minigrad._tensor import Tensor
+
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(
+                f"fill_: only supports a 0-dimension value tensor, but got a tensor with "
+                f"{value.ndim} dimensions"
+            )
+        if not isinstance(value, (Tensor, bool, int, float, np.number, np.bool_)):
+            raise TypeError(f"fill_: value must be a number, got {type(value).__name__}")
+        return self._assign("fill_", value)
 
     def copy_(self, src):
         """Mirrors ``Tensor.copy_`` (broadcasting ``src`` into this tensor's shape)."""
-        from minigrad._tensor import Tensor
+        return self._assign("copy_", src)
 
-        if isinstance(src, Tensor) and src.requires_grad and self._check_inplace("copy_"):
-            return self._rebase(src.to(self.dtype).expand(self.shape).clone(), "copy_")
-        self._check_inplace_data("copy_")
+    def _assign(self, op: str, src):
+        """Writes ``src`` (broadcast) over this tensor; as a graph step ``SetItemFn`` with
+        the whole tensor as the region, so the old values get a zero gradient."""
+        from minigrad._tensor import Tensor
+        from minigrad.ops.shape import SetItemFn
+
+        if isinstance(src, Tensor) and src.device != self.device:
+            raise RuntimeError(
+                f"{op}: expected all tensors on the same device, found {self.device} and "
+                f"{src.device}"
+            )
         arr = src._array if isinstance(src, Tensor) else np.asarray(src)
-        broadcast_shapes(arr.shape, self.shape, "copy_")
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise TypeError(f"{op}: unsupported value of type {type(src).__name__}")
+        try:
+            fits = broadcast_shapes(arr.shape, self.shape, op) == tuple(self.shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"{op}: a value of shape {arr.shape} cannot be broadcast into a tensor of "
+                f"shape {tuple(self.shape)}"
+            )
+        src_grad = isinstance(src, Tensor) and src.requires_grad
+        if self._check_inplace(op) and (self.requires_grad or src_grad):
+            value = as_tensor_operand(src, self.dtype, self.device, op)
+            return self._rebase(SetItemFn.apply(self._snapshot(), value, (Ellipsis,)), op)
         self._array[...] = arr
         self._version[0] += 1
         return self
-
-    def _check_inplace_data(self, op: str) -> None:
-        """Checks for writes that carry no gradient (fill_, copy_ of constants)."""
-        if self._check_inplace(op) and self.grad_fn is not None:
-            self.grad_fn = None  # the old history no longer describes the values
-            self._requires_grad = False
 
 
 def _matmul(a, b):

@@ -9,7 +9,7 @@ from minigrad._errors import ArgumentError, IndexTypeError, ShapeError
 from minigrad._tensor_math import DimensionError, broadcast_shapes
 from minigrad.ops import shape as shape_ops
 
-__all__ = ["ShapeMixin", "sizes_from_args"]
+__all__ = ["ShapeMixin", "ShapeError", "sizes_from_args"]
 
 
 def sizes_from_args(args, op: str) -> tuple:
@@ -111,6 +111,14 @@ def normalize_key(key, shape, op: str):
     return key, region
 
 
+def _byte_offset(arr: np.ndarray) -> int:
+    """Byte distance of ``arr``'s first element from the start of the memory it views."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+
+
 class ShapeMixin:
     __slots__ = ()
 
@@ -119,12 +127,12 @@ class ShapeMixin:
         shape = _infer_shape(sizes_from_args(shape, "reshape"), self.numel(), self.shape, "reshape")
         if shape == tuple(self.shape):
             return self if self.grad_fn is None and not self.requires_grad else self._alias()
-        return self._view_of(shape_ops.ReshapeFn.apply(self, shape))
+        return self._view_of(shape_ops.ReshapeFn, shape)
 
     def view(self, *shape):
         """Mirrors ``Tensor.view``: like reshape, but never copies."""
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-            return self.to(shape[0])  # view(dtype)
+            return self._view_dtype(shape[0])
         shape = _infer_shape(sizes_from_args(shape, "view"), self.numel(), self.shape, "view")
         try:
             np.reshape(self._array, shape, copy=False)
@@ -179,7 +187,7 @@ class ShapeMixin:
         dims = tuple(self._dim(d, "permute") for d in dims)
         if len(set(dims)) != len(dims):
             raise ArgumentError(f"permute: dims {dims} repeat a dimension")
-        return self._view_of(shape_ops.PermuteFn.apply(self, dims))
+        return self._view_of(shape_ops.PermuteFn, dims)
 
     def transpose(self, dim0: int, dim1: int):
         """Mirrors ``Tensor.transpose``: swaps two dimensions."""
@@ -226,7 +234,7 @@ class ShapeMixin:
                     f"cannot expand to {s} (only size-1 dims expand)"
                 )
             target.append(s)
-        return self._view_of(shape_ops.ExpandFn.apply(self, tuple(target)))
+        return self._view_of(shape_ops.ExpandFn, tuple(target))
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -242,19 +250,58 @@ class ShapeMixin:
         return shape_ops.CloneFn.apply(self)
 
     def _alias(self):
-        return self._view_of(shape_ops.ReshapeFn.apply(self, tuple(self.shape)))
+        return self._view_of(shape_ops.ReshapeFn, tuple(self.shape))
 
-    def _view_of(self, out):
-        """Marks ``out`` as sharing memory with self (one version counter for both)."""
-        if np.shares_memory(out._array, self._array):
+    def _view_of(self, fn, arg):
+        """``fn.apply(self, arg)``, marked as a view of self's base when it shares memory:
+        one version counter for both, and the steps to rebuild it from the base."""
+        from minigrad.autograd.grad_mode import is_grad_enabled
+
+        out = fn.apply(self, arg)
+        if out._array.size and np.may_share_memory(out._array, self._array):
             out._version = self._version
+            out._base = self if self._base is None else self._base
+            out._view_ops = (*self._view_ops, (fn, (arg,)))
+            out._view_version = self._version[0]
+            out._view_no_grad = self._view_no_grad or not is_grad_enabled()
         return out
+
+    def _view_dtype(self, dtype):
+        """Mirrors ``Tensor.view(dtype)``: the same bytes read as another dtype. With a
+        different item size the last dimension shrinks or grows; the result carries no
+        gradient and shares this tensor's memory and version counter."""
+        from minigrad import _dtype
+        from minigrad._tensor import Tensor
+
+        target = _dtype.to_dtype(dtype)
+        arr, new = self._array, target.numpy
+        old_size, new_size = arr.dtype.itemsize, new.itemsize
+        if old_size != new_size:
+            what = f"to view {self.dtype} as {target} (different element sizes)"
+            if arr.ndim == 0:
+                raise RuntimeError(f"view: self.dim() cannot be 0 {what}")
+            stride = arr.strides[-1] // old_size
+            if stride != 1 and arr.shape[-1] != 1:
+                raise RuntimeError(f"view: self.stride(-1) must be 1 {what}, but got {stride}")
+            if new_size > old_size and arr.shape[-1] % (new_size // old_size):
+                raise RuntimeError(
+                    f"view: self.size(-1) must be divisible by {new_size // old_size} {what}, "
+                    f"but got {arr.shape[-1]}"
+                )
+            if new_size > old_size and _byte_offset(arr) % new_size:
+                raise RuntimeError(
+                    f"view: the storage offset must be divisible by {new_size // old_size} {what}"
+                )
+        if arr.ndim and arr.shape[-1] == 1 and arr.strides[-1] != old_size:
+            # the stride of a size-1 dim is arbitrary; NumPy wants it to be the item size
+            arr = as_strided(arr, arr.shape, arr.strides[:-1] + (old_size,))
+        return Tensor._wrap(arr.view(new), self._device, self._version)
 
     # -- indexing -----------------------------------------------------------------------
     def __getitem__(self, key):
         """Mirrors ``Tensor.__getitem__``: basic indices give views, index tensors copies."""
         key, _ = normalize_key(key, self.shape, "getitem")
-        return self._view_of(shape_ops.GetItemFn.apply(self, key))
+        return self._view_of(shape_ops.GetItemFn, key)
 
     def __setitem__(self, key, value):
         """Mirrors ``Tensor.__setitem__``; recorded in the graph when gradients flow."""
@@ -263,19 +310,25 @@ class ShapeMixin:
 
         key, target_shape = normalize_key(key, self.shape, "setitem")
         if isinstance(value, Tensor):
-            if broadcast_shapes(value.shape, target_shape, "setitem") != target_shape:
-                raise ValueError(
+            try:
+                fits = broadcast_shapes(value.shape, target_shape, "setitem") == target_shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ShapeError(
                     f"setitem: value of shape {tuple(value.shape)} does not fit the indexed "
                     f"region of shape {target_shape}"
                 )
         value = as_tensor_operand(value, self.dtype, self.device, "setitem")
-        if self._check_inplace("setitem") and (self.requires_grad or value.requires_grad):
+        basic = shape_ops.is_basic(key)
+        region = shape_ops.GetItemFn.view_array(self._array, key) if basic else None
+        if self._check_inplace("setitem", region) and (self.requires_grad or value.requires_grad):
             self._rebase(shape_ops.SetItemFn.apply(self._snapshot(), value, key), "setitem")
             return
         try:
             self._array[key] = value._array
         except ValueError as err:
-            raise ValueError(
+            raise ShapeError(
                 f"setitem: value of shape {tuple(value.shape)} does not fit the indexed region "
                 f"of shape {target_shape}: {err}"
             ) from None

@@ -125,7 +125,12 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
 def _accumulate(variable, grad) -> None:
     from minigrad._tensor import Tensor
 
-    if variable.grad is None:
-        variable.grad = Tensor._wrap(np.array(grad, dtype=variable._array.dtype, copy=True))
-    else:
-        variable.grad._array += grad
+    current = variable._grad  # the slot itself: the shape was checked when it was assigned
+    if current is None:
+        variable._grad = Tensor._wrap(np.array(grad, dtype=variable._array.dtype, copy=True))
+    elif current._array.flags.writeable and (
+        current._array.size <= 1 or 0 not in current._array.strides
+    ):
+        current._array += grad
+    else:  # a user-assigned grad that cannot take the sum in place (an expand() view)
+        variable._grad = Tensor._wrap(current._array + grad, current.device)

@@ -71,6 +71,19 @@ def _analytic_jacobian(fn, inputs, k_list):
     return jac
 
 
+def _perturbable(t):
+    """``t`` itself when its memory can be perturbed element by element, else a contiguous
+    copy as a new leaf; the caller's tensor is never modified."""
+    from minigrad._tensor import Tensor
+
+    arr = t._array
+    if arr.flags.c_contiguous and arr.flags.writeable:
+        return t
+    copy = Tensor._wrap(np.array(arr, copy=True, order="C"), t.device)
+    copy.requires_grad = True
+    return copy
+
+
 def gradcheck(
     fn,
     inputs,
@@ -98,8 +111,7 @@ def gradcheck(
                 "finite differences",
                 stacklevel=2,
             )
-        if not t._array.flags.c_contiguous or not t._array.flags.writeable:
-            t._array = np.ascontiguousarray(t._array).copy()
+    inputs = tuple(_perturbable(t) if k in k_list else t for k, t in enumerate(inputs))
     analytic = _analytic_jacobian(fn, inputs, k_list)
     worst = None
     for k in k_list:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd.function import Function
 from minigrad.ops.elementwise import unbroadcast
 
 
 class ReshapeFn(Function):
-    """reshape/view/flatten/squeeze/unsqueeze: a view whenever NumPy can make one."""
+    """reshape/view/flatten/squeeze/unsqueeze: a view whenever NumPy can make one.
+
+    The view Functions also give ``view_array(arr, arg)``, the same step on a bare array,
+    used to find where a view's elements lie in its base."""
+
+    view_array = staticmethod(np.reshape)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -22,6 +28,8 @@ class ReshapeFn(Function):
 
 
 class PermuteFn(Function):
+    view_array = staticmethod(np.transpose)
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inverse = tuple(np.argsort(dims))
@@ -33,10 +41,23 @@ class PermuteFn(Function):
 
 
 class ExpandFn(Function):
+    """A view with stride 0 along the expanded dims. It stays writeable (when its input
+    is) so that a part of it without repeated elements can be written, as in PyTorch;
+    ``Tensor._check_inplace`` refuses writes to the overlapping whole."""
+
+    @staticmethod
+    def view_array(arr, shape):
+        return np.broadcast_to(arr, shape)
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return np.broadcast_to(x._array, shape)
+        arr = x._array
+        lead = len(shape) - arr.ndim
+        strides = (0,) * lead + tuple(
+            0 if n == 1 and m != 1 else st for n, m, st in zip(arr.shape, shape[lead:], arr.strides)
+        )
+        return as_strided(arr, shape, strides)
 
     @staticmethod
     def backward(ctx, g):
@@ -55,7 +76,7 @@ class CloneFn(Function):
         return g._array
 
 
-def _is_basic(key: tuple) -> bool:
+def is_basic(key: tuple) -> bool:
     """True when indexing with ``key`` makes a view (ints, slices, None, Ellipsis only)."""
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
 
@@ -65,14 +86,22 @@ class GetItemFn(Function):
     indices accumulate in backward (``np.add.at``)."""
 
     @staticmethod
+    def view_array(arr, key):
+        out = arr[key]
+        return out if isinstance(out, np.ndarray) else arr[(*key, Ellipsis)]
+
+    @staticmethod
     def forward(ctx, x, key):
         ctx.in_shape, ctx.key, ctx.dtype = x.shape, key, x._array.dtype
-        return x._array[key]
+        out = x._array[key]
+        if not isinstance(out, np.ndarray):  # all ints: a 0-d view, not a NumPy scalar copy
+            out = x._array[(*key, Ellipsis)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
         gx = np.zeros(ctx.in_shape, dtype=g._array.dtype)
-        if _is_basic(ctx.key):
+        if is_basic(ctx.key):
             gx[ctx.key] = g._array
         else:
             np.add.at(gx, ctx.key, g._array)
@@ -99,6 +128,32 @@ class SetItemFn(Function):
         if ctx.needs_input_grad[1]:
             g_value = unbroadcast(np.asarray(g._array[ctx.key]), ctx.value_shape)
         return g_old, g_value, None
+
+
+class CopySlicesFn(Function):
+    """The new history of a base tensor after an in-place op on one of its views (PyTorch's
+    ``CopySlices``). ``index`` holds the flat position in the base of each element of the
+    view; ``result`` is what the op wrote there (the base's memory already holds it).
+
+    Backward: the gradient of the view's region goes to ``result``, the rest to the base's
+    old history."""
+
+    @staticmethod
+    def forward(ctx, old, result, index):
+        ctx.index, ctx.base_shape = index, old.shape
+        return old._array
+
+    @staticmethod
+    def backward(ctx, g):
+        flat = g._array.reshape(-1)
+        g_old = g_result = None
+        if ctx.needs_input_grad[1]:
+            g_result = flat[ctx.index]
+        if ctx.needs_input_grad[0]:
+            g_old = np.array(flat, copy=True)
+            g_old[ctx.index] = 0
+            g_old = g_old.reshape(ctx.base_shape)
+        return g_old, g_result, None
 
 
 class CatFn(Function):
