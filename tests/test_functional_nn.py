@@ -400,6 +400,57 @@ def test_all_targets_ignored_gives_nan_mean_and_zero_sum():
     assert F.cross_entropy(x, target, reduction="sum").item() == 0.0
 
 
+_IGNORED = mg.tensor([-100, -100, -100])
+_X34 = np.arange(12.0).reshape(3, 4) / 7.0
+
+
+@pytest.mark.parametrize(
+    "loss_fn",
+    [
+        lambda x: F.cross_entropy(x, _IGNORED),
+        lambda x: F.cross_entropy(x, _IGNORED, label_smoothing=0.2),
+        lambda x: F.cross_entropy(x, _IGNORED, weight=t64([1.0, 2.0, 3.0, 4.0])),
+        lambda x: F.nll_loss(x, _IGNORED),
+        lambda x: F.nll_loss(x, _IGNORED, weight=t64([1.0, 2.0, 3.0, 4.0])),
+        lambda x: F.cross_entropy(x.reshape(1, 4, 3), mg.tensor([[-100, -100, -100]])),
+        lambda x: F.cross_entropy(x, _IGNORED, reduction="sum"),
+        lambda x: F.nll_loss(x, _IGNORED, reduction="none").sum(),
+    ],
+)
+def test_all_targets_ignored_gives_zero_gradient_like_pytorch(loss_fn):
+    # PyTorch 2.13: the 'mean' loss is 0 / 0 = nan, but ignored targets get gradient 0
+    x = t64(_X34, requires_grad=True)
+    loss_fn(x).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+
+
+def test_zero_weight_targets_give_nan_gradient_like_pytorch():
+    # weights that zero every kept target are not ignored targets: PyTorch's gradient is
+    # -w / total_weight = 0 / 0 at the targets (cross_entropy spreads it over the row)
+    target, weight = mg.tensor([1, 1, 2]), t64([1.0, 0.0, 0.0, 1.0])
+    x = t64(_X34, requires_grad=True)
+    F.nll_loss(x, target, weight=weight).backward()
+    g = x.grad.numpy()
+    assert np.isnan(g[[0, 1, 2], [1, 1, 2]]).all()
+    assert (np.nan_to_num(g, nan=1.0) == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]).all()
+    for smoothing in (0.0, 0.3):
+        x = t64(_X34, requires_grad=True)
+        loss = F.cross_entropy(x, target, weight=weight, label_smoothing=smoothing)
+        assert math.isnan(loss.item())  # PyTorch: nan, not the smoothing term's inf
+        loss.backward()
+        assert np.isnan(x.grad.numpy()).all()
+
+
+def test_some_targets_ignored_keep_pytorchs_gradient():
+    x = t64(_X34, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([-100, 2, -100]), label_smoothing=0.1)
+    loss.backward()
+    assert loss.item() == pytest.approx(1.334727062549324, rel=1e-14)  # PyTorch 2.13
+    want = [0.17422937275335462, 0.20482403036317903, -0.6598830435873264, 0.28082964047079245]
+    np.testing.assert_array_equal(x.grad.numpy()[[0, 2]], 0.0)
+    np.testing.assert_allclose(x.grad.numpy()[1], want, rtol=1e-13)
+
+
 def test_unbatched_and_spatial_shapes():
     x = mg.randn(3, dtype=mg.float64)
     assert F.cross_entropy(x, mg.tensor(2), reduction="none").shape == ()

@@ -47,6 +47,12 @@ def _per_sample_grad(g: np.ndarray, reduction: str, denom, shape) -> np.ndarray:
     return np.broadcast_to(scale.astype(g.dtype, copy=False), shape)
 
 
+def _kept(gi: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The per-sample gradient with ignored targets at exactly 0, as PyTorch: when every
+    target is ignored, 'mean' divides by 0 and the gradient must not become 0 * inf."""
+    return np.where(valid, gi, np.zeros((), gi.dtype))
+
+
 def _class_axis(v: np.ndarray) -> np.ndarray:
     """A per-sample (N, *) array shaped to broadcast against (N, C, *)."""
     return np.expand_dims(v, 1)
@@ -92,6 +98,7 @@ class CrossEntropyFn(Function):
             w_i = _class_weights(safe, valid, weight, xv.dtype)
             picked = np.take_along_axis(shifted, _class_axis(safe), axis=1).squeeze(1)
             q_total, q_dot_s = w_i, w_i * picked
+            nll_dot_s = q_dot_s
             if smoothing:
                 kept = valid.astype(xv.dtype)  # a float array: bool * float would give float64
                 weight_total = float(n_classes if wb is None else wb.sum())
@@ -101,10 +108,17 @@ class CrossEntropyFn(Function):
             ctx.safe, ctx.valid, ctx.w_i = safe, valid, w_i
         exp_s = np.exp(shifted, out=shifted)
         z = exp_s.sum(axis=1)
-        per = q_total * np.log(z) - q_dot_s  # -sum_c q_c (s_c - log Z)
+        log_z = np.log(z)
+        per = q_total * log_z - q_dot_s  # -sum_c q_c (s_c - log Z)
         denom = per.size if probs else ctx.w_i.sum(dtype=xv.dtype)
         ctx.exp_s, ctx.z, ctx.q_total, ctx.wb, ctx.probs = exp_s, z, q_total, wb, probs
         ctx.denom, ctx.reduction, ctx.smoothing = denom, reduction, smoothing
+        if not probs and smoothing and reduction == "mean" and denom == 0:
+            # no target weight kept: PyTorch divides the NLL and the smoothing terms by 0
+            # separately, so the NLL's 0 / 0 makes the loss nan (not the smoothing's inf)
+            nll = (ctx.w_i * log_z - nll_dot_s).sum(dtype=xv.dtype)
+            smooth = (per - (1.0 - smoothing) * (ctx.w_i * log_z - nll_dot_s)).sum()
+            return np.asarray((1.0 - smoothing) * (nll / denom) + smooth / denom, xv.dtype)
         return _reduce(per.astype(xv.dtype, copy=False), reduction, denom)
 
     @staticmethod
@@ -113,6 +127,8 @@ class CrossEntropyFn(Function):
         n_classes = exp_s.shape[1]
         per_shape = ctx.z.shape
         gi = _per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape)
+        if not ctx.probs:
+            gi = _kept(gi, ctx.valid)
         gx = gt = None
         if ctx.needs_input_grad[0]:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -147,14 +163,15 @@ class NLLLossFn(Function):
         w_i = _class_weights(safe, valid, weight, xv.dtype)
         picked = np.take_along_axis(xv, _class_axis(safe), axis=1).squeeze(1)
         denom = w_i.sum(dtype=xv.dtype)
-        ctx.safe, ctx.w_i, ctx.denom, ctx.reduction = safe, w_i, denom, reduction
+        ctx.safe, ctx.valid, ctx.w_i = safe, valid, w_i
+        ctx.denom, ctx.reduction = denom, reduction
         ctx.in_shape, ctx.dtype = xv.shape, xv.dtype
         return _reduce(-w_i * picked, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
         per_shape = ctx.safe.shape
-        gi = _per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape)
+        gi = _kept(_per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape), ctx.valid)
         gx = np.zeros(ctx.in_shape, dtype=ctx.dtype)
         np.put_along_axis(gx, _class_axis(ctx.safe), _class_axis(-gi * ctx.w_i), axis=1)
         return gx, None, None, None, None
