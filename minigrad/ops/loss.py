@@ -12,15 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.function import Function
+from minigrad.ops import _stable
 from minigrad.ops.elementwise import unbroadcast
 
 __all__ = ["CrossEntropyFn", "NLLLossFn", "BinaryCrossEntropyFn", "BCEWithLogitsFn"]
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    shifted = x - x.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return shifted
 
 
 def _class_weights(safe, valid, weight, dtype) -> np.ndarray:
@@ -146,7 +141,7 @@ class CrossEntropyFn(Function):
             gx = gx.astype(exp_s.dtype, copy=False)
         if ctx.probs and ctx.needs_input_grad[1]:
             (x,) = ctx.saved_tensors
-            gt = -_class_axis(gi) * (1.0 - eps) * _log_softmax(x._array)
+            gt = -_class_axis(gi) * (1.0 - eps) * _stable.log_softmax(x._array, 1)
             if wb is not None:
                 gt = gt * wb
         return gx, gt, None, None, None, None
@@ -214,7 +209,7 @@ class BCEWithLogitsFn(Function):
     def forward(ctx, x, t, pos_weight):
         xv, tv = x._array, t._array
         ctx.save_for_backward(x, t, pos_weight)
-        log_sig = np.minimum(xv, 0.0) - np.log1p(np.exp(-np.abs(xv)))
+        log_sig = _stable.log_sigmoid(xv)
         ctx.log_sig = log_sig
         if pos_weight is None:
             return (1.0 - tv) * xv - log_sig
@@ -227,9 +222,10 @@ class BCEWithLogitsFn(Function):
         pw = None if pos_weight is None else pos_weight._array
         gx = gt = gpw = None
         if ctx.needs_input_grad[0]:
-            sig_neg = 0.5 * (1.0 - np.tanh(0.5 * xv))  # 1 - sigmoid(x), stably
-            lw = 1.0 if pw is None else 1.0 + (pw - 1.0) * tv
-            gx = gv * ((1.0 - tv) - lw * sig_neg)
+            # (1 - t) - lw sigmoid(-x) rewritten as (1 - t) sigmoid(x) - pw t sigmoid(-x):
+            # no cancellation, so both tails keep their tiny gradients
+            pos = tv * _stable.sigmoid(-xv)
+            gx = gv * ((1.0 - tv) * _stable.sigmoid(xv) - (pos if pw is None else pw * pos))
         if ctx.needs_input_grad[1]:
             gt = -gv * xv if pw is None else gv * (-xv - (pw - 1.0) * log_sig)
         if ctx.needs_input_grad[2]:
