@@ -1,4 +1,5 @@
-"""Shared test setup: Hypothesis profiles, NUMBA_BOUNDSCHECK, and a clean state per test."""
+"""Shared test setup: Hypothesis profiles, NUMBA_BOUNDSCHECK, and a clean state per test.
+The markers (slow, cuda) are declared once, in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -30,8 +31,3 @@ def _restore_state():
     _set(True)
     yield
     _set(True)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running tests (training, subprocesses)")
-    config.addinivalue_line("markers", "cuda: needs the CUDA backend (real GPU or simulator)")

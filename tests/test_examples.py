@@ -13,6 +13,8 @@ from tests.test_data import write_mnist
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
+pytestmark = pytest.mark.slow  # trains models or runs whole example scripts
+
 
 def _load(name):
     return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name=f"example_{name}")

@@ -88,13 +88,90 @@ def test_gelu_gradient_is_cdf_plus_x_pdf():
         (lambda x: F.hardtanh(x, -1.0, 2.0), [-1.0, 2.0, 0.5], [0.0, 0.0, 1.0]),
         (lambda x: F.leaky_relu(x, 0.2), [0.0], [0.2]),
         (lambda x: F.elu(x, alpha=1.5), [0.0], [1.5]),
-        (F.hardswish, [-3.0, 3.0, -4.0, 4.0, 0.0], [-0.5, 1.5, 0.0, 1.0, 0.5]),
+        # PyTorch 2.13 on every path: the outer one-sided slopes at -3 and 3
+        (F.hardswish, [-3.0, 3.0, -4.0, 4.0, 0.0], [0.0, 1.0, 0.0, 1.0, 0.5]),
         (F.hardsigmoid, [-3.0, 3.0, 0.0], [0.0, 0.0, 1.0 / 6.0]),
         (lambda x: F.softplus(x, beta=2.0, threshold=1.0), [0.6], [1.0]),
     ],
 )
 def test_gradient_conventions_at_kinks(fn, x, want):
     np.testing.assert_allclose(grad_of(fn, x), want, rtol=1e-15)
+
+
+_EXTREMES = [-1e4, -100.0, -50.0, -20.0, -1.0, 0.0, 1.0, 20.0, 50.0, 100.0, 1e4]
+
+
+def _sigmoid_ref(v):
+    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+
+
+def _softplus_ref(v):
+    return v if v > 20 else max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+# (fn, value, derivative) references in float64 from the math module
+_ACTIVATION_REFS = [
+    # sigmoid's backward is y (1 - y) from its output, as PyTorch's: the right tail cancels
+    (
+        lambda x: x.sigmoid(),
+        _sigmoid_ref,
+        lambda v: _sigmoid_ref(v) * _sigmoid_ref(-v) if v <= 0 else None,
+    ),
+    (F.silu, lambda v: v * _sigmoid_ref(v), lambda v: _sigmoid_ref(v) * (1 + v * _sigmoid_ref(-v))),
+    (F.softplus, _softplus_ref, lambda v: 1.0 if v > 20 else _sigmoid_ref(v)),
+    (F.elu, lambda v: v if v > 0 else math.expm1(v), lambda v: 1.0 if v > 0 else math.exp(v)),
+    (lambda x: x.tanh(), math.tanh, lambda v: 1.0 - math.tanh(v) ** 2),
+    (F.hardsigmoid, lambda v: min(max(v + 3, 0), 6) / 6, lambda v: 1 / 6 if -3 < v < 3 else 0),
+]
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64], ids=str)
+@pytest.mark.parametrize("case", range(len(_ACTIVATION_REFS)))
+def test_activations_keep_their_tails_at_extreme_inputs(case, dtype):
+    # sigmoid(-50) is 1.93e-22 in float32 (it used to round to 0), sigmoid(-100) is 3.7e-44
+    # in float64; the tiny gradients of sigmoid, silu and softplus survive the same way
+    fn, value, deriv = _ACTIVATION_REFS[case]
+    x = mg.tensor(_EXTREMES, dtype=dtype, requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    npdt = np.float32 if dtype == mg.float32 else np.float64
+    tiny, rtol = np.finfo(npdt).tiny, (2e-6 if npdt is np.float32 else 1e-14)
+    for got, ref in ((y.detach().numpy(), value), (x.grad.numpy(), deriv)):
+        want = np.array([ref(v) for v in _EXTREMES], dtype=float)
+        got, want = got[~np.isnan(want)], want[~np.isnan(want)]
+        normal = np.abs(want) >= tiny  # subnormal results may lose relative precision
+        np.testing.assert_allclose(got[normal], want[normal], rtol=rtol, atol=0)
+        np.testing.assert_allclose(got[~normal], want[~normal], rtol=0, atol=tiny)
+
+
+def test_sigmoid_tail_matches_pytorch_values():
+    x = mg.tensor([-50.0], dtype=mg.float32, requires_grad=True)
+    y = x.sigmoid()
+    y.backward(mg.ones(1))
+    assert y.item() == pytest.approx(1.9287498933537385e-22, rel=1e-6, abs=0)  # PyTorch 2.13
+    assert x.grad.item() == pytest.approx(1.9287498933537385e-22, rel=1e-6, abs=0)
+    assert t64([-100.0]).sigmoid().item() == pytest.approx(3.7200759760208356e-44, rel=1e-15, abs=0)
+    assert F.silu(t64([-100.0])).item() == pytest.approx(-3.720075976020836e-42, rel=1e-15, abs=0)
+
+
+def test_hardsigmoid_float64_slope_is_exactly_one_sixth():
+    # PyTorch 2.13's kernel multiplies by the float32 constant 1.0f / 6.0f even in float64
+    # (relative error 3e-8); the slope here is 1/6 to the last bit
+    g = grad_of(F.hardsigmoid, [0.001, -2.5, 2.9])
+    assert (g == 1.0 / 6.0).all()
+
+
+def test_bce_with_logits_gradient_keeps_both_tails():
+    # d/dx = (1 - t) sigmoid(x) - pw t sigmoid(-x): no 1 - (1 - tiny) cancellation
+    x = t64([-100.0, 50.0, -50.0, 100.0], requires_grad=True)
+    t = t64([0.0, 1.0, 0.0, 1.0])
+    F.binary_cross_entropy_with_logits(x, t, reduction="sum").backward()
+    want = [3.7200759760208356e-44, -1.9287498479639178e-22, 1.9287498479639178e-22, -3.72e-44]
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-3)
+    x.grad = None
+    pw = t64([2.0, 3.0, 2.0, 3.0])
+    F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.numpy()[1], 3 * want[1], rtol=1e-14)
 
 
 def test_softplus_switches_to_identity_above_threshold_and_never_overflows():
@@ -398,6 +475,57 @@ def test_all_targets_ignored_gives_nan_mean_and_zero_sum():
     x, target = t64([[1.0, 2.0]]), mg.tensor([-100])
     assert math.isnan(F.cross_entropy(x, target).item())
     assert F.cross_entropy(x, target, reduction="sum").item() == 0.0
+
+
+_IGNORED = mg.tensor([-100, -100, -100])
+_X34 = np.arange(12.0).reshape(3, 4) / 7.0
+
+
+@pytest.mark.parametrize(
+    "loss_fn",
+    [
+        lambda x: F.cross_entropy(x, _IGNORED),
+        lambda x: F.cross_entropy(x, _IGNORED, label_smoothing=0.2),
+        lambda x: F.cross_entropy(x, _IGNORED, weight=t64([1.0, 2.0, 3.0, 4.0])),
+        lambda x: F.nll_loss(x, _IGNORED),
+        lambda x: F.nll_loss(x, _IGNORED, weight=t64([1.0, 2.0, 3.0, 4.0])),
+        lambda x: F.cross_entropy(x.reshape(1, 4, 3), mg.tensor([[-100, -100, -100]])),
+        lambda x: F.cross_entropy(x, _IGNORED, reduction="sum"),
+        lambda x: F.nll_loss(x, _IGNORED, reduction="none").sum(),
+    ],
+)
+def test_all_targets_ignored_gives_zero_gradient_like_pytorch(loss_fn):
+    # PyTorch 2.13: the 'mean' loss is 0 / 0 = nan, but ignored targets get gradient 0
+    x = t64(_X34, requires_grad=True)
+    loss_fn(x).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+
+
+def test_zero_weight_targets_give_nan_gradient_like_pytorch():
+    # weights that zero every kept target are not ignored targets: PyTorch's gradient is
+    # -w / total_weight = 0 / 0 at the targets (cross_entropy spreads it over the row)
+    target, weight = mg.tensor([1, 1, 2]), t64([1.0, 0.0, 0.0, 1.0])
+    x = t64(_X34, requires_grad=True)
+    F.nll_loss(x, target, weight=weight).backward()
+    g = x.grad.numpy()
+    assert np.isnan(g[[0, 1, 2], [1, 1, 2]]).all()
+    assert (np.nan_to_num(g, nan=1.0) == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]).all()
+    for smoothing in (0.0, 0.3):
+        x = t64(_X34, requires_grad=True)
+        loss = F.cross_entropy(x, target, weight=weight, label_smoothing=smoothing)
+        assert math.isnan(loss.item())  # PyTorch: nan, not the smoothing term's inf
+        loss.backward()
+        assert np.isnan(x.grad.numpy()).all()
+
+
+def test_some_targets_ignored_keep_pytorchs_gradient():
+    x = t64(_X34, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([-100, 2, -100]), label_smoothing=0.1)
+    loss.backward()
+    assert loss.item() == pytest.approx(1.334727062549324, rel=1e-14)  # PyTorch 2.13
+    want = [0.17422937275335462, 0.20482403036317903, -0.6598830435873264, 0.28082964047079245]
+    np.testing.assert_array_equal(x.grad.numpy()[[0, 2]], 0.0)
+    np.testing.assert_allclose(x.grad.numpy()[1], want, rtol=1e-13)
 
 
 def test_unbatched_and_spatial_shapes():

@@ -1,5 +1,6 @@
-"""minigrad.optim: SGD/Adam/AdamW trajectories against NumPy re-implementations of
-PyTorch's documented update rules, parameter groups, state dicts and argument errors."""
+"""minigrad.optim: SGD/Adam/AdamW/Adadelta/Adagrad/RMSprop trajectories against NumPy
+re-implementations of PyTorch's documented update rules, parameter groups, state dicts and
+argument errors."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.optim import SGD, Adam, AdamW, Optimizer
+from minigrad.optim import SGD, Adadelta, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
 # -- NumPy references (float64), written from the algorithms in PyTorch's docs --------------
 
@@ -52,6 +53,54 @@ def ref_adam(p0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
         m_hat = m / (1 - b1**t)
         v_hat = (vmax if amsgrad else v) / (1 - b2**t)
         p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(p)
+    return out
+
+
+def ref_adadelta(p0, grads, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+    """Parameter after each step of torch.optim.Adadelta (Zeiler's rule, scaled by lr)."""
+    p, v, u, out = np.array(p0, dtype=np.float64), 0.0, 0.0, []
+    for g in grads:
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        v = rho * v + (1 - rho) * g * g
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        p = p - lr * delta
+        out.append(p)
+    return out
+
+
+def ref_rmsprop(p0, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                centered=False, maximize=False):  # fmt: skip
+    """Parameter after each step of torch.optim.RMSprop (eps added outside the root)."""
+    p, v, m, b, out = np.array(p0, dtype=np.float64), 0.0, 0.0, 0.0, []
+    for g in grads:
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        if centered:
+            m = alpha * m + (1 - alpha) * g
+        avg = np.sqrt(v - m * m) + eps
+        if momentum > 0:
+            b = momentum * b + g / avg
+            p = p - lr * b
+        else:
+            p = p - lr * g / avg
+        out.append(p)
+    return out
+
+
+def ref_adagrad(p0, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                initial_accumulator_value=0.0, eps=1e-10, maximize=False):  # fmt: skip
+    """Parameter after each step of torch.optim.Adagrad (lr decayed as lr / (1 + (t-1) d))."""
+    p, out = np.array(p0, dtype=np.float64), []
+    s = np.full_like(p, initial_accumulator_value)
+    for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        s = s + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
         out.append(p)
     return out
 
@@ -160,6 +209,104 @@ def test_float32_follows_reference_and_keeps_dtype(opt_cls, ref, kwargs):
     extra = {"decoupled": True} if opt_cls is AdamW else {}
     close(got, ref(p0, grads, **kwargs, **extra), rtol=2e-5, atol=1e-6)
     assert all(a.dtype == np.float32 for a in got)
+
+
+ADAPTIVE_CASES = [
+    (Adadelta, ref_adadelta, {}),
+    (Adadelta, ref_adadelta, dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    (Adadelta, ref_adadelta, dict(rho=0.0)),
+    (Adadelta, ref_adadelta, dict(rho=1.0)),
+    (RMSprop, ref_rmsprop, {}),
+    (RMSprop, ref_rmsprop, dict(momentum=0.5, maximize=True)),
+    (RMSprop, ref_rmsprop, dict(centered=True)),
+    (RMSprop, ref_rmsprop,
+     dict(lr=0.05, alpha=0.9, eps=1e-3, momentum=0.8, centered=True, weight_decay=0.1)),
+    (Adagrad, ref_adagrad, {}),
+    (Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.3, weight_decay=0.2,
+                                initial_accumulator_value=0.5, eps=1e-3, maximize=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "opt_cls, ref, kwargs", ADAPTIVE_CASES, ids=lambda v: getattr(v, "__name__", None)
+)
+def test_adaptive_trajectory(opt_cls, ref, kwargs):
+    p0, grads = grads_for((3, 2), 8)
+    close(run(opt_cls, p0, grads, **kwargs), ref(p0, grads, **kwargs))
+    got32 = run(opt_cls, p0, grads, dtype=mg.float32, **kwargs)
+    assert got32[-1].dtype == np.float32
+    close(got32, ref(p0, grads, **kwargs), rtol=1e-4, atol=1e-5)
+
+
+# (optimizer, kwargs, four steps from p = [0, 0] with gradient (t * [1, -2]) at step t),
+# printed by PyTorch 2.13 in float64
+PYTORCH_TRAJECTORIES = [
+    (Adagrad, dict(lr=0.1, lr_decay=0.5, initial_accumulator_value=0.1),
+     [[-0.09534625891546832, 0.09877295966008093], [-0.15438725128219363, 0.1582529245581503],
+      [-0.19433402437797787, 0.198306364795207], [-0.22349732904050587, 0.22750607051813918]]),
+    (RMSprop, dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.1),
+     [[-0.03333333222222226, 0.03333333277777779], [-0.08138384915293821, 0.0813879830558168],
+      [-0.13501188773609715, 0.13502341533100284], [-0.19018496765913245, 0.19020522506010895]]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("opt_cls, kwargs, want", PYTORCH_TRAJECTORIES)
+def test_adaptive_trajectory_matches_pytorch_numbers(opt_cls, kwargs, want):
+    grads = [t * np.array([1.0, -2.0]) for t in range(1, 5)]
+    close(run(opt_cls, np.zeros(2), grads, **kwargs), want, rtol=1e-13)
+
+
+def test_adadelta_float32_defaults_match_pytorch_numbers():
+    # PyTorch 2.13, float32, Adadelta() with gradient t * [1, -2] at step t from [0, 0]
+    want = [[-0.0031622620299458504, 0.003162273671478033],
+            [-0.007202858105301857, 0.007202880457043648],
+            [-0.012072039768099785, 0.012072073295712471],
+            [-0.01774723455309868, 0.01774728111922741]]  # fmt: skip
+    grads = [t * np.array([1.0, -2.0]) for t in range(1, 5)]
+    close(run(Adadelta, np.zeros(2), grads, dtype=mg.float32), want, rtol=1e-6, atol=0)
+
+
+def test_adaptive_defaults_state_layout_and_repr():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    defaults = {
+        Adadelta: dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False),
+        RMSprop: dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                      centered=False, maximize=False),
+        Adagrad: dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                      eps=1e-10, maximize=False),
+    }  # fmt: skip
+    for cls, want in defaults.items():
+        group = cls([p]).param_groups[0]
+        assert {k: group[k] for k in want} == want, cls.__name__
+    # PyTorch creates Adagrad's state at construction, the others' at the first step
+    assert set(Adagrad([p]).state_dict()["state"][0]) == {"step", "sum"}
+    assert Adadelta([p]).state_dict()["state"] == {}
+    for cls, kwargs, keys in (
+        (Adadelta, {}, {"step", "square_avg", "acc_delta"}),
+        (RMSprop, {}, {"step", "square_avg"}),
+        (RMSprop, dict(momentum=0.9, centered=True),
+         {"step", "square_avg", "momentum_buffer", "grad_avg"}),
+    ):  # fmt: skip
+        opt = cls([p], **kwargs)
+        p.grad = mg.tensor([1.0, -1.0])
+        opt.step()
+        state = opt.state_dict()["state"][0]
+        assert set(state) == keys and state["step"].item() == 1.0
+        assert state["step"].dtype == mg.float32
+    text = repr(RMSprop([p], lr=0.5))
+    assert text.startswith("RMSprop (\nParameter Group 0\n") and "    lr: 0.5\n" in text
+    assert "    centered: False\n" in text
+    assert {"Adadelta", "Adagrad", "RMSprop"} <= set(mg.optim.__all__)
+
+
+def test_adagrad_state_for_a_group_added_later():
+    p, q = mg.tensor([1.0], requires_grad=True), mg.tensor([2.0], requires_grad=True)
+    opt = Adagrad([p], lr=0.1, initial_accumulator_value=0.5)
+    opt.add_param_group({"params": [q], "lr": 0.2})
+    q.grad = mg.tensor([1.0])
+    opt.step()
+    assert opt.state[q]["sum"].item() == 1.5 and opt.state[q]["step"].item() == 1.0
+    assert q.item() == pytest.approx(2.0 - 0.2 / (1.5**0.5 + 1e-10))
 
 
 def test_training_through_backward_matches_reference():
@@ -336,6 +483,21 @@ def test_custom_optimizer_and_required_hyper_parameter():
         (lambda p: Adam([p], betas=(0.9, -0.1)), ValueError, "beta parameter at index 1"),
         (lambda p: Adam([p], betas=(0.9,)), ValueError, "pair"),
         (lambda p: AdamW([p], weight_decay=-1e-2), ValueError, "Invalid weight_decay"),
+        (lambda p: Adadelta([p], lr=-1), ValueError, "^Invalid learning rate: -1$"),
+        (lambda p: Adadelta([p], rho=1.5), ValueError, "^Invalid rho value: 1.5$"),
+        (lambda p: Adadelta([p], eps=-1.0), ValueError, "^Invalid epsilon value: -1.0$"),
+        (lambda p: Adadelta([p], weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+        (lambda p: RMSprop([p], lr=-1), ValueError, "^Invalid learning rate: -1$"),
+        (lambda p: RMSprop([p], alpha=-0.5), ValueError, "^Invalid alpha value: -0.5$"),
+        (lambda p: RMSprop([p], momentum=-0.1), ValueError, "^Invalid momentum value: -0.1$"),
+        (lambda p: RMSprop([p], eps=-1e-8), ValueError, "Invalid epsilon value"),
+        (lambda p: RMSprop([p], weight_decay=-1), ValueError, "Invalid weight_decay value"),
+        (lambda p: Adagrad([p], lr=-1), ValueError, "^Invalid learning rate: -1$"),
+        (lambda p: Adagrad([p], lr_decay=-1), ValueError, "^Invalid lr_decay value: -1$"),
+        (lambda p: Adagrad([p], initial_accumulator_value=-1), ValueError,
+         "^Invalid initial_accumulator_value value: -1$"),
+        (lambda p: Adagrad([p], eps=-1), ValueError, "^Invalid epsilon value: -1$"),
+        (lambda p: Adagrad([p], weight_decay=-1), ValueError, "Invalid weight_decay value"),
     ],
 )  # fmt: skip
 def test_argument_errors(make, exc, match):
@@ -364,6 +526,9 @@ ROUND_TRIP = [
     (SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
     (Adam, dict(lr=0.05, amsgrad=True)),
     (AdamW, dict(lr=0.05, weight_decay=0.1)),
+    (Adadelta, dict(lr=0.5, weight_decay=0.01)),
+    (RMSprop, dict(lr=0.05, momentum=0.9, centered=True)),
+    (Adagrad, dict(lr=0.1, lr_decay=0.1, initial_accumulator_value=0.2)),
 ]
 
 

@@ -16,6 +16,8 @@ from minigrad.models import lenet_bn, resnet20
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from common import evaluate, load_checkpoint, save_checkpoint, train_epoch  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains models or runs whole example scripts
+
 
 def pattern_images(n: int, seed: int, size: int = 28):
     """Ten classes of 28x28 images: class c lights a 7x7 square at one of ten places,

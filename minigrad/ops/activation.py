@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from minigrad.autograd.function import Function
+from minigrad.ops import _stable
 from minigrad.ops.elementwise import masked
 
 __all__ = [
@@ -27,11 +28,6 @@ __all__ = [
     "erf",
     "erfc",
 ]
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 class HardtanhFn(Function):
@@ -262,7 +258,7 @@ class SiluFn(Function):
     def forward(ctx, x):
         xv = x._array
         ctx.save_for_backward(x)
-        ctx.s = _sigmoid(xv)
+        ctx.s = _stable.sigmoid(xv)
         return xv * ctx.s
 
     @staticmethod
@@ -273,10 +269,9 @@ class SiluFn(Function):
 
 
 class HardswishFn(Function):
-    """x * relu6(x + 3) / 6. Gradient: 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above.
-
-    At exactly -3 and 3 this follows PyTorch's scalar and CUDA kernels (-0.5 and 1.5);
-    PyTorch's vectorised CPU path gives 1 at x == 3."""
+    """x * relu6(x + 3) / 6. Gradient: 0 up to -3, x / 3 + 1/2 strictly inside (-3, 3),
+    1 from 3 on: the one-sided slopes at the kinks, as PyTorch 2.13 gives on every path
+    (older releases gave -0.5 and 1.5 there)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -288,7 +283,7 @@ class HardswishFn(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xv, gv = x._array, g._array
-        d = np.where(xv < -3.0, 0.0, np.where(xv <= 3.0, xv / 3.0 + 0.5, 1.0))
+        d = np.where(xv <= -3.0, 0.0, np.where(xv < 3.0, xv / 3.0 + 0.5, 1.0))
         return gv * d.astype(gv.dtype, copy=False)
 
 
@@ -315,7 +310,7 @@ class SoftplusFn(Function):
         xv = x._array
         bx = xv * beta
         ctx.linear = bx > threshold
-        ctx.s = _sigmoid(bx)
+        ctx.s = _stable.sigmoid(bx)
         return np.where(ctx.linear, xv, np.logaddexp(0.0, bx) / beta)
 
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.function import Function
+from minigrad.ops import _stable
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -201,15 +202,9 @@ class SigmoidFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows; computed
-        # in one buffer (LeNet's sigmoids are a large share of its step)
-        y = np.array(x._array, copy=True)  # an array even for 0-d input
-        y *= 0.5
-        np.tanh(y, out=y)
-        y += 1
-        y *= 0.5
-        ctx.y = y
-        return y
+        # never overflows and keeps the left tail (sigmoid(-50) is 1.9e-22 in float32)
+        ctx.y = _stable.sigmoid(x._array)
+        return ctx.y
 
     @staticmethod
     def backward(ctx, g):

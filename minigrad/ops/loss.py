@@ -12,15 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autograd.function import Function
+from minigrad.ops import _stable
 from minigrad.ops.elementwise import unbroadcast
 
 __all__ = ["CrossEntropyFn", "NLLLossFn", "BinaryCrossEntropyFn", "BCEWithLogitsFn"]
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    shifted = x - x.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return shifted
 
 
 def _class_weights(safe, valid, weight, dtype) -> np.ndarray:
@@ -45,6 +40,12 @@ def _per_sample_grad(g: np.ndarray, reduction: str, denom, shape) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = g / denom if reduction == "mean" else g
     return np.broadcast_to(scale.astype(g.dtype, copy=False), shape)
+
+
+def _kept(gi: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The per-sample gradient with ignored targets at exactly 0, as PyTorch: when every
+    target is ignored, 'mean' divides by 0 and the gradient must not become 0 * inf."""
+    return np.where(valid, gi, np.zeros((), gi.dtype))
 
 
 def _class_axis(v: np.ndarray) -> np.ndarray:
@@ -92,6 +93,7 @@ class CrossEntropyFn(Function):
             w_i = _class_weights(safe, valid, weight, xv.dtype)
             picked = np.take_along_axis(shifted, _class_axis(safe), axis=1).squeeze(1)
             q_total, q_dot_s = w_i, w_i * picked
+            nll_dot_s = q_dot_s
             if smoothing:
                 kept = valid.astype(xv.dtype)  # a float array: bool * float would give float64
                 weight_total = float(n_classes if wb is None else wb.sum())
@@ -101,10 +103,17 @@ class CrossEntropyFn(Function):
             ctx.safe, ctx.valid, ctx.w_i = safe, valid, w_i
         exp_s = np.exp(shifted, out=shifted)
         z = exp_s.sum(axis=1)
-        per = q_total * np.log(z) - q_dot_s  # -sum_c q_c (s_c - log Z)
+        log_z = np.log(z)
+        per = q_total * log_z - q_dot_s  # -sum_c q_c (s_c - log Z)
         denom = per.size if probs else ctx.w_i.sum(dtype=xv.dtype)
         ctx.exp_s, ctx.z, ctx.q_total, ctx.wb, ctx.probs = exp_s, z, q_total, wb, probs
         ctx.denom, ctx.reduction, ctx.smoothing = denom, reduction, smoothing
+        if not probs and smoothing and reduction == "mean" and denom == 0:
+            # no target weight kept: PyTorch divides the NLL and the smoothing terms by 0
+            # separately, so the NLL's 0 / 0 makes the loss nan (not the smoothing's inf)
+            nll = (ctx.w_i * log_z - nll_dot_s).sum(dtype=xv.dtype)
+            smooth = (per - (1.0 - smoothing) * (ctx.w_i * log_z - nll_dot_s)).sum()
+            return np.asarray((1.0 - smoothing) * (nll / denom) + smooth / denom, xv.dtype)
         return _reduce(per.astype(xv.dtype, copy=False), reduction, denom)
 
     @staticmethod
@@ -113,6 +122,8 @@ class CrossEntropyFn(Function):
         n_classes = exp_s.shape[1]
         per_shape = ctx.z.shape
         gi = _per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape)
+        if not ctx.probs:
+            gi = _kept(gi, ctx.valid)
         gx = gt = None
         if ctx.needs_input_grad[0]:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -130,7 +141,7 @@ class CrossEntropyFn(Function):
             gx = gx.astype(exp_s.dtype, copy=False)
         if ctx.probs and ctx.needs_input_grad[1]:
             (x,) = ctx.saved_tensors
-            gt = -_class_axis(gi) * (1.0 - eps) * _log_softmax(x._array)
+            gt = -_class_axis(gi) * (1.0 - eps) * _stable.log_softmax(x._array, 1)
             if wb is not None:
                 gt = gt * wb
         return gx, gt, None, None, None, None
@@ -147,14 +158,15 @@ class NLLLossFn(Function):
         w_i = _class_weights(safe, valid, weight, xv.dtype)
         picked = np.take_along_axis(xv, _class_axis(safe), axis=1).squeeze(1)
         denom = w_i.sum(dtype=xv.dtype)
-        ctx.safe, ctx.w_i, ctx.denom, ctx.reduction = safe, w_i, denom, reduction
+        ctx.safe, ctx.valid, ctx.w_i = safe, valid, w_i
+        ctx.denom, ctx.reduction = denom, reduction
         ctx.in_shape, ctx.dtype = xv.shape, xv.dtype
         return _reduce(-w_i * picked, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
         per_shape = ctx.safe.shape
-        gi = _per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape)
+        gi = _kept(_per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape), ctx.valid)
         gx = np.zeros(ctx.in_shape, dtype=ctx.dtype)
         np.put_along_axis(gx, _class_axis(ctx.safe), _class_axis(-gi * ctx.w_i), axis=1)
         return gx, None, None, None, None
@@ -197,7 +209,7 @@ class BCEWithLogitsFn(Function):
     def forward(ctx, x, t, pos_weight):
         xv, tv = x._array, t._array
         ctx.save_for_backward(x, t, pos_weight)
-        log_sig = np.minimum(xv, 0.0) - np.log1p(np.exp(-np.abs(xv)))
+        log_sig = _stable.log_sigmoid(xv)
         ctx.log_sig = log_sig
         if pos_weight is None:
             return (1.0 - tv) * xv - log_sig
@@ -210,9 +222,10 @@ class BCEWithLogitsFn(Function):
         pw = None if pos_weight is None else pos_weight._array
         gx = gt = gpw = None
         if ctx.needs_input_grad[0]:
-            sig_neg = 0.5 * (1.0 - np.tanh(0.5 * xv))  # 1 - sigmoid(x), stably
-            lw = 1.0 if pw is None else 1.0 + (pw - 1.0) * tv
-            gx = gv * ((1.0 - tv) - lw * sig_neg)
+            # (1 - t) - lw sigmoid(-x) rewritten as (1 - t) sigmoid(x) - pw t sigmoid(-x):
+            # no cancellation, so both tails keep their tiny gradients
+            pos = tv * _stable.sigmoid(-xv)
+            gx = gv * ((1.0 - tv) * _stable.sigmoid(xv) - (pos if pw is None else pw * pos))
         if ctx.needs_input_grad[1]:
             gt = -gv * xv if pw is None else gv * (-xv - (pw - 1.0) * log_sig)
         if ctx.needs_input_grad[2]:
