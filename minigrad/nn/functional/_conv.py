@@ -74,8 +74,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):  # no
     c_in, c_out, kernel = x.shape[1], weight.shape[0], tuple(weight.shape[2:])
     if c_out == 0:
         raise SizeError(
-            f"{op}: weight {tuple(weight.shape)} has no output channels (PyTorch needs at "
-            f"least 1 at dimension 0)"
+            f"{op}: weight {tuple(weight.shape)} has no output channels (at least 1 is needed "
+            f"in dimension 0); input {tuple(input.shape)}"
         )
     if c_in % groups or c_out % groups:
         raise SizeError(
@@ -170,8 +170,8 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     c_in, kernel = x.shape[1], tuple(weight.shape[2:])
     if weight.shape[0] == 0 or weight.shape[1] == 0:
         raise SizeError(
-            f"{op}: weight {tuple(weight.shape)} has no input or output channels (PyTorch "
-            f"needs at least 1 in dimensions 0 and 1)"
+            f"{op}: weight {tuple(weight.shape)} has no input or output channels (at least 1 "
+            f"is needed in dimensions 0 and 1); input {tuple(input.shape)}"
         )
     if weight.shape[0] != c_in:
         raise SizeError(
