@@ -168,3 +168,50 @@ def test_max_pool_window_of_padding_only_gives_minus_inf_and_zero_gradient():
     assert y.tolist() == [[[-np.inf]]]
     (y * 0).sum().backward()
     assert x.grad.tolist() == [[[0.0]]]
+
+
+def test_huge_adaptive_output_size_fails_at_once():
+    # used to loop in Python over 2**40 windows, growing memory at 55 MB/s
+    for call in (
+        lambda: F.adaptive_avg_pool2d(mg.randn(1, 1, 5, 5), 2**40),
+        lambda: F.adaptive_max_pool2d(mg.randn(1, 1, 5, 5), 2**40),
+        lambda: F.adaptive_avg_pool1d(mg.randn(1, 5, 5), 2**40),
+        lambda: F.adaptive_max_pool1d(mg.randn(1, 5, 5), 2**40),
+    ):
+        with pytest.raises(RuntimeError, match=r"adaptive_\w+: the output of shape \(1, "):
+            call()
+
+
+@pytest.mark.parametrize(
+    "call, pattern",
+    [
+        (lambda x, w: F.conv2d(x, w, stride=(1.9, 1.9)), r"conv2d: stride must be an int"),
+        (lambda x, w: F.conv2d(x, w, padding=(1.5, 1.5)), r"conv2d: padding must be an int"),
+        (lambda x, w: F.max_pool2d(x, "22"), r"max_pool2d: kernel_size must be"),
+        (lambda x, w: mg.nn.MaxPool2d("3")(x), r"max_pool2d: kernel_size must be"),
+        (lambda x, w: F.pad(x, (1.5, 1.5)), r"pad: pad must be an int"),
+        (lambda x, w: mg.nn.Conv2d(3, 4, kernel_size=2.0), r"Conv2d: kernel_size must be an int"),
+    ],
+)
+def test_non_integer_sizes_raise_type_error(call, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        call(mg.randn(1, 3, 5, 5), mg.randn(4, 3, 3, 3))
+
+
+def test_zero_kernel_layer_is_refused():
+    with pytest.raises(RuntimeError, match=r"Conv2d: kernel_size must be positive, got \(0, 0\)"):
+        mg.nn.Conv2d(3, 4, kernel_size=0)
+
+
+def test_sizes_beyond_int64_name_the_op_and_argument():
+    x, w = mg.randn(1, 3, 5, 5), mg.randn(4, 3, 3, 3)
+    F.conv2d(x, w)  # an earlier conv call used to change which error came out
+    for call, op in (
+        (lambda: F.avg_pool2d(x, 2, stride=2**63), "avg_pool2d"),
+        (lambda: F.conv2d(x, w, stride=2**63), "conv2d"),
+        (lambda: F.max_pool2d(x, 2, stride=(1, 2**64)), "max_pool2d"),
+    ):
+        with pytest.raises((ValueError, RuntimeError, OverflowError)) as info:
+            call()
+        assert str(info.value).startswith(f"{op}: stride=")
+        assert "C long" not in str(info.value)
