@@ -46,104 +46,104 @@ def test_edge_detection_kernel():
     [
         (
             lambda: F.conv2d(mg.ones(1, 3, 8, 8), mg.ones(4, 2, 3, 3)),
-            ValueError,
+            RuntimeError,
             r"conv2d: input has 3 channels .*\(4, 2, 3, 3\)",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 4, 8, 8), mg.ones(3, 2, 3, 3), groups=2),
-            ValueError,
+            RuntimeError,
             r"conv2d: groups=2 must divide",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 4, 4), mg.ones(1, 1, 5, 5)),
-            ValueError,
+            RuntimeError,
             r"conv2d: kernel size \(5, 5\).*larger than the padded input \(4, 4\)",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 8, 8), mg.ones(1, 1, 3, 3), stride=0),
-            ValueError,
+            RuntimeError,
             r"conv2d: stride must be positive",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 8, 8), mg.ones(1, 1, 3, 3), dilation=(1, -1)),
-            ValueError,
+            RuntimeError,
             r"conv2d: dilation must be positive",
         ),
         (
             lambda: F.conv2d(mg.ones(8, 8), mg.ones(1, 1, 3, 3)),
-            ValueError,
+            RuntimeError,
             r"conv2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input, got shape \(8, 8\)",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 8, 8), mg.ones(1, 1, 3, 3, dtype=mg.float64)),
-            TypeError,
+            RuntimeError,
             r"conv2d: expected the same dtype",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 8, 8, dtype=mg.int64), mg.ones(1, 1, 3, 3)),
-            TypeError,
+            RuntimeError,
             r"conv2d: input must be a floating point tensor",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 8, 8), mg.ones(2, 1, 3, 3), mg.ones(3)),
-            ValueError,
+            RuntimeError,
             r"conv2d: bias must have shape \(2,\)",
         ),
         (
             lambda: F.conv2d(mg.ones(1, 1, 8, 8), mg.ones(1, 1, 3, 3), padding="full"),
-            ValueError,
+            RuntimeError,
             r"conv2d: padding must be",
         ),
         (
             lambda: F.conv_transpose2d(mg.ones(1, 2, 4, 4), mg.ones(3, 1, 3, 3)),
-            ValueError,
+            RuntimeError,
             r"conv_transpose2d: input has 2 channels",
         ),
         (
             lambda: F.conv_transpose2d(
                 mg.ones(1, 1, 4, 4), mg.ones(1, 1, 3, 3), stride=2, output_padding=2
             ),
-            ValueError,
+            RuntimeError,
             r"conv_transpose2d: output_padding",
         ),
         (
             lambda: F.max_pool2d(mg.ones(1, 1, 8, 8), 3, padding=2),
-            ValueError,
+            RuntimeError,
             r"max_pool2d: padding \(2, 2\) must be at most half of kernel_size \(3, 3\)",
         ),
         (
             lambda: F.max_pool2d(mg.ones(1, 1, 2, 2), 5),
-            ValueError,
+            RuntimeError,
             r"max_pool2d: input of shape \(1, 1, 2, 2\) is too small",
         ),
         (
             lambda: F.avg_pool2d(mg.ones(1, 1, 4, 4), 2, divisor_override=0),
-            ValueError,
-            r"avg_pool2d: divisor_override must be a positive int",
+            RuntimeError,
+            r"avg_pool2d: divisor_override must not be zero",
         ),
         (
             lambda: F.max_pool1d(mg.ones(1, 1, 1, 8), 2),
-            ValueError,
+            RuntimeError,
             r"max_pool1d: expected a 2-D \(unbatched\) or 3-D \(batched\) input",
         ),
         (
-            lambda: F.adaptive_avg_pool2d(mg.ones(1, 1, 4, 4), (2, 0)),
-            ValueError,
-            r"adaptive_avg_pool2d: output_size must be positive",
+            lambda: F.adaptive_avg_pool2d(mg.ones(1, 1, 4, 4), (2, -1)),
+            RuntimeError,
+            r"adaptive_avg_pool2d: output_size must be non-negative",
         ),
         (
             lambda: F.pad(mg.ones(1, 1, 3), (3, 3), mode="reflect"),
-            ValueError,
+            RuntimeError,
             r"pad: reflect padding \(3, 3\) is too large for input shape \(1, 1, 3\)",
         ),
         (
             lambda: F.pad(mg.ones(1, 3), (1, 1, 1), mode="constant"),
-            ValueError,
+            RuntimeError,
             r"pad: pad \(1, 1, 1\) must have an even length",
         ),
         (
             lambda: F.pad(mg.ones(1, 3), (1, 1), mode="wrap"),
-            ValueError,
+            NotImplementedError,
             r"pad: mode must be one of",
         ),
     ],
@@ -168,3 +168,50 @@ def test_max_pool_window_of_padding_only_gives_minus_inf_and_zero_gradient():
     assert y.tolist() == [[[-np.inf]]]
     (y * 0).sum().backward()
     assert x.grad.tolist() == [[[0.0]]]
+
+
+def test_huge_adaptive_output_size_fails_at_once():
+    # used to loop in Python over 2**40 windows, growing memory at 55 MB/s
+    for call in (
+        lambda: F.adaptive_avg_pool2d(mg.randn(1, 1, 5, 5), 2**40),
+        lambda: F.adaptive_max_pool2d(mg.randn(1, 1, 5, 5), 2**40),
+        lambda: F.adaptive_avg_pool1d(mg.randn(1, 5, 5), 2**40),
+        lambda: F.adaptive_max_pool1d(mg.randn(1, 5, 5), 2**40),
+    ):
+        with pytest.raises(RuntimeError, match=r"adaptive_\w+: the output of shape \(1, "):
+            call()
+
+
+@pytest.mark.parametrize(
+    "call, pattern",
+    [
+        (lambda x, w: F.conv2d(x, w, stride=(1.9, 1.9)), r"conv2d: stride must be an int"),
+        (lambda x, w: F.conv2d(x, w, padding=(1.5, 1.5)), r"conv2d: padding must be an int"),
+        (lambda x, w: F.max_pool2d(x, "22"), r"max_pool2d: kernel_size must be"),
+        (lambda x, w: mg.nn.MaxPool2d("3")(x), r"max_pool2d: kernel_size must be"),
+        (lambda x, w: F.pad(x, (1.5, 1.5)), r"pad: pad must be an int"),
+        (lambda x, w: mg.nn.Conv2d(3, 4, kernel_size=2.0), r"Conv2d: kernel_size must be an int"),
+    ],
+)
+def test_non_integer_sizes_raise_type_error(call, pattern):
+    with pytest.raises(TypeError, match=pattern):
+        call(mg.randn(1, 3, 5, 5), mg.randn(4, 3, 3, 3))
+
+
+def test_zero_kernel_layer_is_refused():
+    with pytest.raises(RuntimeError, match=r"Conv2d: kernel_size must be positive, got \(0, 0\)"):
+        mg.nn.Conv2d(3, 4, kernel_size=0)
+
+
+def test_sizes_beyond_int64_name_the_op_and_argument():
+    x, w = mg.randn(1, 3, 5, 5), mg.randn(4, 3, 3, 3)
+    F.conv2d(x, w)  # an earlier conv call used to change which error came out
+    for call, op in (
+        (lambda: F.avg_pool2d(x, 2, stride=2**63), "avg_pool2d"),
+        (lambda: F.conv2d(x, w, stride=2**63), "conv2d"),
+        (lambda: F.max_pool2d(x, 2, stride=(1, 2**64)), "max_pool2d"),
+    ):
+        with pytest.raises((ValueError, RuntimeError, OverflowError)) as info:
+            call()
+        assert str(info.value).startswith(f"{op}: stride=")
+        assert "C long" not in str(info.value)

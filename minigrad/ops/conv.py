@@ -7,6 +7,14 @@ weight, with the roles of input and output swapped."""
 from __future__ import annotations
 
 from minigrad.autograd.function import Function
+from minigrad.ops._empty import full_like_device
+
+
+def _conv_out_shape(x_shape, w_shape, stride, padding, dilation):
+    spatial = zip(x_shape[2:], w_shape[2:], stride, padding, dilation)
+    out = tuple((n + lo + hi - d * (k - 1) - 1) // s + 1 for n, k, s, (lo, hi), d in spatial)
+    # PyTorch's rule for an input without channels: the output has none either
+    return (x_shape[0], w_shape[0] if x_shape[1] else 0, *out)
 
 
 def _bias_sum(gy, nd):
@@ -26,6 +34,9 @@ class ConvFn(Function):
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.geometry = stride, padding, dilation, groups
+        if x._array.size == 0:  # empty batch or no channels: no kernel call
+            shape = _conv_out_shape(x.shape, w.shape, stride, padding, dilation)
+            return full_like_device(x._array, shape)
         y = ctx.backend.conv_forward(x._array, w._array, stride, padding, dilation, groups)
         return _add_bias(y, b, len(stride))
 
@@ -34,6 +45,11 @@ class ConvFn(Function):
         x, w = ctx.saved_tensors
         g, be = gy._array, ctx.backend
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if x._array.size == 0:  # nothing flowed through: zero gradients of the right shapes
+            gx = full_like_device(g, x.shape) if need_x else None
+            gw = full_like_device(g, w.shape) if need_w else None
+            gb = full_like_device(g, w.shape[:1]) if need_b else None
+            return gx, gw, gb, None, None, None, None
         gx = be.conv_grad_input(g, w._array, x.shape, *ctx.geometry) if need_x else None
         gw = be.conv_grad_weight(x._array, g, w.shape, *ctx.geometry) if need_w else None
         gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
@@ -48,6 +64,9 @@ class ConvTransposeFn(Function):
     def forward(ctx, x, w, b, out_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.geometry = stride, padding, dilation, groups
+        if x._array.size == 0:  # empty batch: no kernel call
+            y = full_like_device(x._array, out_shape)
+            return _add_bias(y, b, len(stride))
         y = ctx.backend.conv_grad_input(
             x._array, w._array, out_shape, stride, padding, dilation, groups
         )
@@ -59,6 +78,11 @@ class ConvTransposeFn(Function):
         g, be = gy._array, ctx.backend
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = gw = None
+        if x._array.size == 0:  # nothing flowed through: zero gradients of the right shapes
+            gx = full_like_device(g, x.shape) if need_x else None
+            gw = full_like_device(g, w.shape) if need_w else None
+            gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
+            return gx, gw, gb, None, None, None, None, None
         if need_x:
             # with output_padding >= stride (allowed when dilation is larger) the adjoint
             # yields one extra position per dim: keep the input's own extent

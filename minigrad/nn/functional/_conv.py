@@ -5,7 +5,10 @@ from __future__ import annotations
 from minigrad._backends._geometry import same_padding
 from minigrad._tensor import Tensor
 from minigrad.nn.functional._args import (
+    SizeError,
+    as_int,
     batched,
+    check_alloc,
     check_float,
     check_same_dtype,
     check_tensor,
@@ -24,17 +27,23 @@ def _check_common(op, x, weight, bias, nd, groups):
     check_float(x, op)
     check_same_dtype(op, input=x, weight=weight, bias=bias)
     if weight.ndim != nd + 2:
-        raise ValueError(
+        raise SizeError(
             f"{op}: weight must be {nd + 2}-D (out_channels, in_channels/groups, *kernel), got "
             f"shape {tuple(weight.shape)}"
         )
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if bias is not None:
+        check_tensor(bias, op, "bias")
+    groups = as_int(groups, op, "groups")
+    if groups <= 0:
+        raise SizeError(f"{op}: groups must be a positive int, got {groups!r}")
+    if any(k == 0 for k in weight.shape[2:]):
+        raise SizeError(f"{op}: kernel size must be positive, got weight {tuple(weight.shape)}")
+    return groups
 
 
 def _check_bias(op, bias, channels):
     if bias is not None and tuple(bias.shape) != (channels,):
-        raise ValueError(
+        raise SizeError(
             f"{op}: bias must have shape ({channels},) to match the output channels, got "
             f"{tuple(bias.shape)}"
         )
@@ -50,7 +59,7 @@ def _resolve_padding(op, padding, x_spatial, kernel, stride, dilation):
             return tuple(
                 same_padding(n, k, s, d) for n, k, s, d in zip(x_spatial, kernel, stride, dilation)
             )
-        raise ValueError(
+        raise SizeError(
             f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}"
         )
     pads = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
@@ -58,18 +67,23 @@ def _resolve_padding(op, padding, x_spatial, kernel, stride, dilation):
 
 
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
-    _check_common(op, input, weight, bias, nd, groups)
+    groups = _check_common(op, input, weight, bias, nd, groups)
     x, unbatched = batched(input, nd, op)
     stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
     dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
     c_in, c_out, kernel = x.shape[1], weight.shape[0], tuple(weight.shape[2:])
+    if c_out == 0:
+        raise SizeError(
+            f"{op}: weight {tuple(weight.shape)} has no output channels (at least 1 is needed "
+            f"in dimension 0); input {tuple(input.shape)}"
+        )
     if c_in % groups or c_out % groups:
-        raise ValueError(
+        raise SizeError(
             f"{op}: groups={groups} must divide both in_channels ({c_in}) and out_channels "
             f"({c_out}); input {tuple(input.shape)}, weight {tuple(weight.shape)}"
         )
     if weight.shape[1] * groups != c_in:
-        raise ValueError(
+        raise SizeError(
             f"{op}: input has {c_in} channels but weight {tuple(weight.shape)} with groups="
             f"{groups} expects {weight.shape[1] * groups} (input shape {tuple(input.shape)})"
         )
@@ -78,10 +92,20 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):  # no
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(r > p for r, p in zip(reach, padded)):
-        raise ValueError(
+        raise SizeError(
             f"{op}: kernel size {kernel} (dilated to {reach}) is larger than the padded input "
             f"{padded} (input shape {tuple(input.shape)}, padding {pads})"
         )
+    if x.shape[0] and c_in and any(n == 0 for n in x.shape[2:]):
+        raise SizeError(
+            f"{op}: an input with empty spatial dims works only with an empty batch or no "
+            f"channels, got input shape {tuple(input.shape)}"
+        )
+    out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
+    itemsize = x.dtype.itemsize
+    detail = f" (input {tuple(input.shape)}, stride {stride}, padding {pads})"
+    check_alloc(op, (x.shape[0], c_out, *out), itemsize, "output", detail)
+    check_alloc(op, (x.shape[0], c_in, *padded), itemsize, "padded input", detail)
     y = ConvFn.apply(x, weight, bias, stride, pads, dilation, groups)
     return y.squeeze(0) if unbatched else y
 
@@ -135,27 +159,35 @@ def conv3d(
 
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):  # noqa: A002
-    _check_common(op, input, weight, bias, nd, groups)
+    groups = _check_common(op, input, weight, bias, nd, groups)
     x, unbatched = batched(input, nd, op)
     stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
     dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a tuple, got {padding!r}")
+        raise TypeError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
     pad = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
     out_pad = non_negative(ntuple(output_padding, nd, op, "output_padding"), op, "output_padding")
     c_in, kernel = x.shape[1], tuple(weight.shape[2:])
+    if weight.shape[0] == 0 or weight.shape[1] == 0:
+        raise SizeError(
+            f"{op}: weight {tuple(weight.shape)} has no input or output channels (at least 1 "
+            f"is needed in dimensions 0 and 1); input {tuple(input.shape)}"
+        )
     if weight.shape[0] != c_in:
-        raise ValueError(
+        raise SizeError(
             f"{op}: input has {c_in} channels but weight {tuple(weight.shape)} expects "
             f"{weight.shape[0]} (weight is (in_channels, out_channels/groups, *kernel))"
         )
     if c_in % groups:
-        raise ValueError(f"{op}: groups={groups} must divide in_channels ({c_in})")
+        raise SizeError(
+            f"{op}: groups={groups} must divide in_channels ({c_in}); input "
+            f"{tuple(input.shape)}, weight {tuple(weight.shape)}"
+        )
     c_out = weight.shape[1] * groups
     _check_bias(op, bias, c_out)
     for op_i, s, d in zip(out_pad, stride, dilation):
         if op_i >= max(s, d):
-            raise ValueError(
+            raise SizeError(
                 f"{op}: output_padding {out_pad} must be smaller than stride {stride} or "
                 f"dilation {dilation}"
             )
@@ -163,13 +195,21 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
         (n - 1) * s - 2 * p + d * (k - 1) + o + 1
         for n, s, p, d, k, o in zip(x.shape[2:], stride, pad, dilation, kernel, out_pad)
     ]
+    if x.shape[0] and any(n == 0 for n in x.shape[2:]):
+        raise SizeError(
+            f"{op}: an input with empty spatial dims works only with an empty batch, got input "
+            f"shape {tuple(input.shape)}"
+        )
     if any(n <= 0 for n in sizes):
-        raise ValueError(
+        raise SizeError(
             f"{op}: the output size {tuple(sizes)} is not positive (input shape "
             f"{tuple(input.shape)}, kernel {kernel}, stride {stride}, padding {pad})"
         )
     pads = tuple((p, p) for p in pad)
     out_shape = (x.shape[0], c_out, *sizes)
+    check_alloc(
+        op, out_shape, x.dtype.itemsize, "output", f" (input {tuple(input.shape)}, stride {stride})"
+    )
     y = ConvTransposeFn.apply(x, weight, bias, out_shape, stride, pads, dilation, groups)
     return y.squeeze(0) if unbatched else y
 

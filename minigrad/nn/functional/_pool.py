@@ -5,14 +5,21 @@ from __future__ import annotations
 from minigrad._backends._geometry import pooled_size
 from minigrad._tensor import Tensor
 from minigrad.nn.functional._args import (
+    SizeError,
+    SizeOverflowError,
+    as_int,
     batched,
+    check_alloc,
     check_float,
+    check_nonempty_planes,
     check_tensor,
     non_negative,
     ntuple,
     positive,
 )
 from minigrad.ops.pool import AdaptiveAvgPoolFn, AdaptiveMaxPoolFn, AvgPoolFn, MaxPoolFn
+
+INT32_MAX = 2**31 - 1
 
 __all__ = [
     "max_pool1d",
@@ -30,21 +37,30 @@ __all__ = [
 
 def _pool_geometry(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Checks the arguments and returns (kernel, stride, padding, dilation, out_size)."""
+    check_nonempty_planes(x, op)
     kernel = positive(ntuple(kernel_size, nd, op, "kernel_size"), op, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
     stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
     pad = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
     dil = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dil)):
+        if any(v > INT32_MAX for v in values):  # PyTorch keeps pool geometry in C ints too
+            raise SizeOverflowError(
+                f"{op}: {name}={values} is beyond 2**31 - 1 (input shape {tuple(x.shape)})"
+            )
     if any(p > k // 2 for p, k in zip(pad, kernel)):
-        raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
+        raise SizeError(
+            f"{op}: padding {pad} must be at most half of kernel_size {kernel} (input shape "
+            f"{tuple(x.shape)})"
+        )
     spatial = tuple(x.shape[2:])
     out = tuple(
         pooled_size(n, k, s, p, d, ceil_mode)
         for n, k, s, p, d in zip(spatial, kernel, stride, pad, dil)
     )
     if any(o <= 0 for o in out):
-        raise ValueError(
+        raise SizeError(
             f"{op}: input of shape {tuple(x.shape)} is too small for kernel_size {kernel}, "
             f"stride {stride}, padding {pad}, dilation {dil}: computed output size {out}"
         )
@@ -121,10 +137,10 @@ def _avg_pool(
     kernel, stride, pad, _, out = _pool_geometry(
         op, nd, x, kernel_size, stride, padding, 1, ceil_mode
     )
-    if divisor_override is not None and (
-        isinstance(divisor_override, bool) or int(divisor_override) <= 0
-    ):
-        raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+    if divisor_override is not None:
+        divisor_override = as_int(divisor_override, op, "divisor_override")
+        if divisor_override == 0:
+            raise SizeError(f"{op}: divisor_override must not be zero")
     y = AvgPoolFn.apply(
         x,
         kernel,
@@ -201,16 +217,26 @@ def avg_pool3d(
 
 
 def _adaptive_size(op, nd, x, output_size) -> tuple:
-    if isinstance(output_size, int) or output_size is None:
-        output_size = (output_size,) * nd
-    sizes = tuple(output_size)
-    if len(sizes) != nd:
-        raise ValueError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
-    out = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
-    if any(o <= 0 for o in out):
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    """Output sizes from an int or a tuple whose None entries keep the input's size; all
+    checked before any work, so that a huge size fails at once instead of looping."""
+    if not isinstance(output_size, (tuple, list)) or len(output_size) == 1:
+        # a bare int (or a 1-tuple), not None: PyTorch accepts None only inside a tuple
+        one = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+        output_size = (as_int(one, op, "output_size"),) * nd
+    if len(output_size) != nd:
+        raise SizeError(f"{op}: output_size must have {nd} elements, got {output_size!r}")
+    out = tuple(
+        n if s is None else as_int(s, op, "output_size") for s, n in zip(output_size, x.shape[2:])
+    )
+    if any(o < 0 for o in out):
+        raise SizeError(f"{op}: output_size must be non-negative, got {tuple(output_size)}")
     if any(n == 0 for n in x.shape[2:]):
-        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has an empty spatial dim")
+        raise SizeError(
+            f"{op}: expected an input with non-zero spatial sizes, got shape {tuple(x.shape)}"
+        )
+    check_alloc(
+        op, tuple(x.shape[:2]) + out, x.dtype.itemsize, "output", f" (output_size {output_size})"
+    )
     return out
 
 
@@ -218,6 +244,8 @@ def _adaptive(op, nd, input, output_size, fn):  # noqa: A002
     check_tensor(input, op)
     check_float(input, op)
     x, unbatched = batched(input, nd, op)
+    if fn == AdaptiveMaxPoolFn.apply and x.shape[1] == 0:
+        check_nonempty_planes(x, op)  # PyTorch's max (not its avg) rejects empty channels
     return fn(x, _adaptive_size(op, nd, x, output_size)), unbatched
 
 

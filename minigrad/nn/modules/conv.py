@@ -13,6 +13,7 @@ from minigrad import _factories
 from minigrad._backends._geometry import same_padding
 from minigrad._tensor import Size, Tensor
 from minigrad.nn import init
+from minigrad.nn.functional._args import as_int, non_negative, ntuple, positive
 from minigrad.nn.modules.module import Module
 from minigrad.nn.modules.utils import _pair, _reverse_repeat_tuple, _single, _triple
 from minigrad.nn.parameter import Parameter
@@ -31,7 +32,13 @@ _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 class _ConvNd(Module):
-    """The shared part of every convolution: argument checks, parameters, init, repr."""
+    """The shared part of every convolution: argument checks, parameters, init, repr.
+
+    Size arguments are checked here with the same helpers as ``F.conv*`` (ints or NumPy
+    integers only, positive kernel/stride/dilation), so a bad layer fails when it is built
+    rather than when it first runs."""
+
+    _ndim = 0  # spatial dims, set by each subclass
 
     def __init__(
         self,
@@ -50,6 +57,19 @@ class _ConvNd(Module):
         dtype=None,
     ) -> None:
         super().__init__()
+        op, nd = type(self).__name__, self._ndim
+        in_channels = non_negative((as_int(in_channels, op, "in_channels"),), op, "in_channels")[0]
+        out_channels = non_negative(
+            (as_int(out_channels, op, "out_channels"),), op, "out_channels"
+        )[0]
+        groups = as_int(groups, op, "groups")
+        kernel_size = positive(ntuple(kernel_size, nd, op, "kernel_size"), op, "kernel_size")
+        stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+        if not isinstance(padding, str):
+            padding = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+        dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+        output_padding = ntuple(output_padding, nd, op, "output_padding")
+        output_padding = non_negative(output_padding, op, "output_padding")
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
@@ -152,6 +172,8 @@ class Conv1d(_ConvNd):
 
     Shape: ``(N, C_in, L)`` or ``(C_in, L)`` → ``(N, C_out, L_out)``."""
 
+    _ndim = 1
+
     def __init__(
         self,
         in_channels: int,
@@ -183,6 +205,8 @@ class Conv2d(_ConvNd):
 
     Shape: ``(N, C_in, H, W)`` or ``(C_in, H, W)`` → ``(N, C_out, H_out, W_out)``."""
 
+    _ndim = 2
+
     def __init__(
         self,
         in_channels: int,
@@ -212,6 +236,8 @@ class Conv3d(_ConvNd):
     dilation=1, groups=1, bias=True, padding_mode='zeros')``.
 
     Shape: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)`` → ``(N, C_out, D_out, H_out, W_out)``."""
+
+    _ndim = 3
 
     def __init__(
         self,
@@ -302,6 +328,8 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     Shape: ``(N, C_in, L)`` → ``(N, C_out, (L-1)·s - 2p + d·(k-1) + output_padding + 1)``."""
 
+    _ndim = 1
+
     def __init__(
         self,
         in_channels: int,
@@ -335,6 +363,8 @@ class ConvTranspose2d(_ConvTransposeNd):
     Shape: ``(N, C_in, H, W)`` → ``(N, C_out, H_out, W_out)``,
     ``H_out = (H-1)·s - 2p + d·(k-1) + output_padding + 1``."""
 
+    _ndim = 2
+
     def __init__(
         self,
         in_channels: int,
@@ -365,6 +395,8 @@ class ConvTranspose3d(_ConvTransposeNd):
     padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros')``.
 
     Shape: ``(N, C_in, D, H, W)`` → ``(N, C_out, D_out, H_out, W_out)``."""
+
+    _ndim = 3
 
     def __init__(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from minigrad._tensor import Tensor
 from minigrad.nn.modules.module import Module
 
@@ -19,6 +21,13 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        shape = tuple(input.shape)
+        if 0 in shape and input.ndim > 0:
+            # an empty batch keeps the product of the flattened dims: (0, 3, 4, 4) → (0, 48)
+            start, end = (d + input.ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
+            if 0 <= start <= end < input.ndim:
+                size = math.prod(shape[start : end + 1])
+                return input.reshape(shape[:start] + (size,) + shape[end + 1 :])
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
