@@ -583,6 +583,49 @@ def test_safe_load_refuses_code_and_objects():
         safe_load(pickle.dumps({"a": np.arange(4)}, protocol=2)[:-9])
 
 
+DEEP = 100_000
+HOSTILE_SHAPES = {
+    "nested_lists": b"(" * DEEP + b"l" * DEEP + b".",
+    "nested_tuples": b"(" * DEEP + b"t" * DEEP + b".",
+    "nested_pairs": b"\x80\x02N" + b"\x85" * DEEP + b".",
+    "nested_dicts": b"\x80\x02" + b"}K\x01" * DEEP + b"}" + b"s" * DEEP + b".",
+    "list_appended_into_list": b"\x80\x02" + b"]" * DEEP + b"a" * (DEEP - 1) + b".",
+    "shared_tuple_laughs": b"\x80\x02K\x01" + b"2\x86" * 64 + b".",
+    "laughs_as_dict_key": b"\x80\x02}K\x01" + b"2\x86" * 64 + b"K\x02s.",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SHAPES))
+def test_safe_load_refuses_deep_or_exploding_data_quickly(case):
+    start = time.perf_counter()
+    with pytest.raises(UnpicklingError, match=r"deep\.pkl: .*(100 levels|expands)"):
+        safe_load(HOSTILE_SHAPES[case], name="deep.pkl")
+    assert time.perf_counter() - start < 10
+
+
+def test_safe_load_keeps_shared_and_self_containing_data():
+    inner = (np.dtype("<f4"), [1, 2])
+    obj = {"a": inner, "b": inner, "deep": [[[[]]]]}
+    out = safe_load(pickle.dumps(obj, protocol=2))
+    assert out["a"] is out["b"] and out["a"][0] == np.dtype("<f4") and out["deep"] == [[[[]]]]
+    loop: list = [1]
+    loop.append(loop)
+    back = safe_load(pickle.dumps(loop, protocol=2))
+    assert back[0] == 1 and back[1] is back
+    limit = []
+    for _ in range(99):
+        limit = [limit]
+    assert safe_load(pickle.dumps(limit, protocol=2)) == limit  # 100 levels is the limit
+
+
+def test_cifar_batch_nested_too_deep_names_the_file(tmp_path):
+    write_cifar(tmp_path)
+    path = tmp_path / "cifar-10-batches-py" / "test_batch"
+    path.write_bytes(HOSTILE_SHAPES["nested_lists"])
+    with pytest.raises(UnpicklingError, match=r"test_batch: containers nested more than 100"):
+        datasets.CIFAR10(str(tmp_path), train=False)
+
+
 # -- transforms -------------------------------------------------------------------------------
 
 
