@@ -23,15 +23,20 @@ import collections
 import hashlib
 import io
 import json
+import math
 import os
+import re
 import secrets
+import socket
 import stat
 import struct
 import sys
+import time
 
 import numpy as np
 
 from minigrad import _dtype
+from minigrad._checkpoint_header import ALIGN, DTYPES, NESTING_LIMIT, Checker, HeaderError, parse
 from minigrad._device import cuda_is_available
 from minigrad._device import device as _device_cls
 from minigrad._tensor import Size, Tensor
@@ -43,9 +48,8 @@ FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<IQQ")  # version, json_len, blobs_len
 _START = len(MAGIC) + _PREFIX.size
 _DIGEST = 32
-_ALIGN = 64
+_ALIGN = ALIGN
 _INT64 = 2**63
-_ARRAY_KINDS = "biufc"  # bool, signed, unsigned, float, complex: plain bytes, no objects
 _FACTORIES = {"dict": dict, "list": list, "int": int, "float": float, "str": str}
 
 
@@ -71,6 +75,7 @@ class _Encoder:
         self.seen: dict[int, int] = {}  # id(tensor or array) -> node id
         self.keep: list = []  # keeps saved objects alive so their ids stay unique
         self.active: set[int] = set()  # containers on the current path: cycle detection
+        self.depth = 0  # containers on the current path
 
     def blob(self, arr: np.ndarray) -> int:
         arr = np.ascontiguousarray(arr)
@@ -82,10 +87,10 @@ class _Encoder:
         return len(self.blobs) - 1
 
     def array_fields(self, arr: np.ndarray, path: list, what: str) -> dict:
-        if arr.dtype.kind not in _ARRAY_KINDS or arr.dtype.fields is not None:
+        if _le_code(arr.dtype) not in DTYPES:
             raise TypeError(
                 f"save: cannot save {what} of dtype {arr.dtype} at {_path_str(path)}; only "
-                "bool, integer, float and complex arrays are supported"
+                "bool, integer, float (16 to 64 bits) and complex arrays are supported"
             )
         b = self.blob(arr)
         return {"dtype": self.blobs[b].dtype.str, "shape": list(arr.shape), "blob": b}
@@ -125,7 +130,7 @@ class _Encoder:
 
     def np_scalar(self, obj: np.generic, path: list) -> dict:
         arr = np.asarray(obj)
-        if arr.dtype.kind not in _ARRAY_KINDS:
+        if _le_code(arr.dtype) not in DTYPES:
             raise TypeError(
                 f"save: cannot save NumPy scalar of dtype {arr.dtype} at {_path_str(path)}"
             )
@@ -160,13 +165,20 @@ class _Encoder:
     def container(self, obj, path: list):
         if id(obj) in self.active:
             raise ValueError(f"save: {_path_str(path)} contains itself (a reference cycle)")
+        if self.depth >= NESTING_LIMIT:
+            raise ValueError(
+                f"save: {_path_str(path)} is nested more than {NESTING_LIMIT} containers deep; "
+                f"minigrad files hold objects nested at most {NESTING_LIMIT} levels"
+            )
         self.active.add(id(obj))
+        self.depth += 1
         try:
             if isinstance(obj, dict):
                 return self.mapping(obj, path)
             items = [self.encode(v, [*path, f"[{i}]"]) for i, v in enumerate(obj)]
         finally:
             self.active.discard(id(obj))
+            self.depth -= 1
         if type(obj) is list:
             return items
         return {"$t": "size" if type(obj) is Size else "tuple", "items": items}
@@ -200,6 +212,11 @@ class _Encoder:
             f"save: cannot save a dict key of type {type(k).__qualname__} ({k!r}) in "
             f"{_path_str(path)}; keys must be str, int, float, bool, None or tuples of them"
         )
+
+
+def _le_code(dt: np.dtype) -> str:
+    """The dtype's code as the file stores it (little-endian)."""
+    return dt.newbyteorder("<").str if dt.byteorder == ">" else dt.str
 
 
 def _serialize(obj) -> tuple[bytes, list[np.ndarray]]:
@@ -245,11 +262,83 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+# Temporary files: ".<target name>.<host>.<pid>.<random>.mgtmp" beside the target, so a save
+# killed before its rename leaves a file that says whose it was and can be cleaned later.
+TMP_SUFFIX = ".mgtmp"
+_STALE_FOREIGN_S = 24 * 3600  # another host's temp file: only removed after a day
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _tmp_pattern(base: str) -> re.Pattern:
+    return re.compile(rf"\.{re.escape(base)}\.([0-9a-f]{{8}})\.(\d+)\.[0-9a-f]{{12}}\.mgtmp\Z")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # exists, but belongs to someone else (or unknown)
+        return True
+    return True
+
+
+def _clean_stale_temps(directory: str, base: str) -> None:
+    """Removes temporary files an earlier save of ``base`` left behind when its process died:
+    only names this module makes, for this target, from a process on this host that no longer
+    runs (or, from another host, more than a day old)."""
+    pattern, host, now = _tmp_pattern(base), _host_tag(), time.time()
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for fname in names:
+        match = pattern.match(fname)
+        if match is None:
+            continue
+        path = os.path.join(directory, fname)
+        tag, pid = match.group(1), int(match.group(2))
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if tag == host:
+                stale = pid != os.getpid() and not _pid_alive(pid)
+            else:
+                stale = now - st.st_mtime > _STALE_FOREIGN_S
+            if stale:
+                os.unlink(path)
+        except OSError:  # raced with another cleaner, or not ours to remove
+            continue
+
+
+def _resolve_target(path: str) -> str:
+    """Where a save to ``path`` writes: through symlinks (as ``open(path, 'wb')`` and
+    ``torch.save`` do), so the link stays a link and its target gets the new data."""
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: {path} is a directory")
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        # torch.save raises RuntimeError("Parent directory ... does not exist.") here
+        raise RuntimeError(
+            f"save: cannot write {path}: parent directory {directory} does not exist"
+        )
+    return target
+
+
 def _atomic_write(path: str, head: bytes, blobs: list[np.ndarray]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
+    target = _resolve_target(path)
+    directory, base = os.path.split(target)
+    _clean_stale_temps(directory, base)
+    prefix = f".{base}.{_host_tag()}.{os.getpid()}."
     while True:  # O_EXCL with a random name: the umask applies as for a plain open()
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f"{prefix}{secrets.token_hex(6)}{TMP_SUFFIX}")
         try:
             fd = os.open(
                 tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
@@ -263,10 +352,10 @@ def _atomic_write(path: str, head: bytes, blobs: list[np.ndarray]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         try:  # keep the permissions of the file being replaced
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
         except FileNotFoundError:
             pass
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -282,7 +371,9 @@ def save(obj, f) -> None:
     ``f``, a path or a binary file object.
 
     A path is written atomically: the data goes to a temporary file in the same directory,
-    which is fsynced and then renamed over ``f``, so a crash leaves the old file intact.
+    which is fsynced and then renamed over ``f``, so a crash leaves the old file intact. A
+    symlink is written through (its target is replaced, the link kept), as ``torch.save``.
+    Temporary files a killed save left behind are removed by the next save of the same file.
     Unsupported objects raise TypeError naming the type and where in ``obj`` it is."""
     head, blobs = _serialize(obj)  # fails before any file is touched
     if isinstance(f, (str, os.PathLike)):
@@ -318,12 +409,14 @@ def _check_container(raw: bytes, name: str) -> dict:
     body = memoryview(raw)[: expected - _DIGEST]
     if hashlib.sha256(body).digest() != raw[expected - _DIGEST :]:
         raise RuntimeError(f"load: {name} is corrupt: its SHA-256 checksum does not match")
+    # The checksum only catches accidents (anyone can recompute it): check the structure too.
     try:
-        header = json.loads(bytes(raw[_START : _START + json_len]).decode("ascii"))
-    except (UnicodeDecodeError, ValueError) as err:
+        if (_START + json_len) % _ALIGN:
+            raise HeaderError(f"its length {json_len} is not padded to {_ALIGN} bytes")
+        header = parse(bytes(raw[_START : _START + json_len]))
+        Checker(header, raw, _START + json_len, blobs_len)
+    except HeaderError as err:
         raise RuntimeError(f"load: {name} has a malformed header: {err}") from None
-    if not isinstance(header, dict) or "root" not in header:
-        raise RuntimeError(f"load: {name} has a malformed header: no root object")
     return header
 
 
@@ -338,12 +431,12 @@ class _Decoder:
         self.seen: dict[int, object] = {}
 
     def array(self, node: dict) -> np.ndarray:
+        if node["dtype"] not in DTYPES:  # the Checker has refused these already
+            raise ValueError(f"unsupported dtype {node['dtype']!r}")
         dt = np.dtype(node["dtype"])
-        if dt.kind not in _ARRAY_KINDS or dt.fields is not None:
-            raise ValueError(f"unsupported dtype {dt}")
         shape = tuple(int(s) for s in node["shape"])
         offset, nbytes = self.spans[node["blob"]]
-        if any(s < 0 for s in shape) or int(np.prod(shape, dtype=np.int64)) * dt.itemsize != nbytes:
+        if any(s < 0 for s in shape) or math.prod(shape) * dt.itemsize != nbytes:
             raise ValueError(f"blob {node['blob']} holds {nbytes} bytes, not {shape} of {dt}")
         if offset < 0 or self.base + offset + nbytes > len(self.raw) - _DIGEST:
             raise ValueError(f"blob {node['blob']} lies outside the file")
@@ -364,15 +457,23 @@ class _Decoder:
         if tag == "size":
             return Size(self.decode(x) for x in node["items"])
         if tag in ("dict", "odict", "defaultdict"):
-            pairs = zip(
-                (self.decode(k) for k in node["keys"]), (self.decode(v) for v in node["values"])
+            pairs = list(
+                zip(
+                    (self.decode(k) for k in node["keys"]),
+                    (self.decode(v) for v in node["values"]),
+                )
             )
             if tag == "dict":
-                return dict(pairs)
-            if tag == "odict":
-                return collections.OrderedDict(pairs)
-            factory = node["factory"]
-            return collections.defaultdict(None if factory is None else _FACTORIES[factory], pairs)
+                out = dict(pairs)
+            elif tag == "odict":
+                out = collections.OrderedDict(pairs)
+            else:
+                factory = node["factory"]
+                factory = None if factory is None else _FACTORIES[factory]
+                out = collections.defaultdict(factory, pairs)
+            if len(out) != len(pairs):
+                raise ValueError(f"a dict of {len(pairs)} entries repeats a key")
+            return out
         if tag == "float":
             return float(node["v"])
         if tag == "bigint":
@@ -380,9 +481,9 @@ class _Decoder:
         if tag == "complex":
             return complex(self.decode(node["re"]), self.decode(node["im"]))
         if tag == "npscalar":
+            if node["dtype"] not in DTYPES:
+                raise ValueError(f"unsupported dtype {node['dtype']!r}")
             dt = np.dtype(node["dtype"])
-            if dt.kind not in _ARRAY_KINDS:
-                raise ValueError(f"unsupported dtype {dt}")
             return np.frombuffer(bytes.fromhex(node["hex"]), dtype=dt)[0]
         if tag == "dtype":
             return _dtype.to_dtype(node["name"])
@@ -469,6 +570,11 @@ def load(f, map_location=None, *, weights_only: bool | None = True):
     ``nn.Parameter``. A truncated or corrupt file raises RuntimeError naming the file."""
     if isinstance(f, (str, os.PathLike)):
         name = os.fspath(f)
+        if os.path.basename(name).endswith(TMP_SUFFIX):
+            raise RuntimeError(
+                f"load: {name} is a temporary file of an unfinished minigrad.save, not a "
+                "checkpoint; load the file it was meant to replace"
+            )
         with open(name, "rb") as fh:
             raw = fh.read()
     else:
@@ -492,7 +598,7 @@ def load(f, map_location=None, *, weights_only: bool | None = True):
         return _Decoder(raw, header, map_location).decode(header["root"])
     except _CallerError as wrapped:
         raise wrapped.err from None
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as err:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
         raise RuntimeError(
             f"load: {name} has a malformed header: {type(err).__name__}: {err}"
         ) from None

@@ -321,6 +321,65 @@ def test_read_idx_rejects_corrupt_files(tmp_path):
         assert str(tmp_path / name) in str(info.value)
 
 
+def gzip_bomb(header: bytes, zeros: int = 200 << 20) -> bytes:
+    """``header`` followed by ``zeros`` zero bytes, gzip-compressed (200 MB -> about 204 KB)."""
+    import io
+
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9) as g:
+        g.write(header)
+        chunk = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            g.write(chunk)
+    return buf.getvalue()
+
+
+class CountingGzip(gzip.GzipFile):
+    """Counts the decompressed bytes a reader pulls."""
+
+    pulled = 0
+
+    def read(self, size=-1):
+        out = super().read(size)
+        CountingGzip.pulled += len(out)
+        return out
+
+    def readinto(self, b):
+        n = super().readinto(b)
+        CountingGzip.pulled += n
+        return n
+
+
+def test_read_idx_streams_gzip_and_stops_at_the_declared_size(tmp_path, monkeypatch):
+    from minigrad.data.datasets import mnist
+
+    monkeypatch.setattr(mnist.gzip, "GzipFile", CountingGzip)
+    # a header claiming 2^31 x 2^31 x 4 bytes: refused before any data is decompressed
+    huge = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 2**31, 2**31, 4)
+    bomb = tmp_path / "bomb-idx3-ubyte.gz"
+    bomb.write_bytes(gzip_bomb(huge))
+    assert bomb.stat().st_size < 250_000
+    CountingGzip.pulled = 0
+    with pytest.raises(RuntimeError, match="bomb-idx3-ubyte.gz is corrupt or hostile") as info:
+        datasets.read_idx(str(bomb))
+    assert "(2147483648, 2147483648, 4)" in str(info.value) and CountingGzip.pulled <= 16
+    # an honest small header followed by 200 MB: stops one byte past the declared data
+    small = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10)
+    (tmp_path / "long.gz").write_bytes(gzip_bomb(small))
+    CountingGzip.pulled = 0
+    with pytest.raises(RuntimeError, match="long.gz is longer than its header says"):
+        datasets.read_idx(str(tmp_path / "long.gz"))
+    assert CountingGzip.pulled <= 64  # not 200 MB (readinto may count twice via read)
+    # plain files: the header is checked against the file's size before reading the data
+    (tmp_path / "huge").write_bytes(huge + bytes(64))
+    with pytest.raises(RuntimeError, match="huge is truncated: the header declares shape"):
+        datasets.read_idx(str(tmp_path / "huge"))
+    # data shorter than declared, inside a valid gzip stream
+    (tmp_path / "short.gz").write_bytes(gzip.compress(small + bytes(9)))
+    with pytest.raises(RuntimeError, match="short.gz is truncated: .* but 9 bytes"):
+        datasets.read_idx(str(tmp_path / "short.gz"))
+
+
 @pytest.mark.parametrize("layout,gz", [("flat", True), ("torchvision", False)])
 def test_mnist_from_generated_files(tmp_path, layout, gz):
     truth = write_mnist(tmp_path, layout=layout, gz=gz)
@@ -522,6 +581,49 @@ def test_safe_load_refuses_code_and_objects():
         safe_load(pickle.dumps(np.array([1, None], dtype=object), protocol=2))
     with pytest.raises(UnpicklingError, match="truncated"):
         safe_load(pickle.dumps({"a": np.arange(4)}, protocol=2)[:-9])
+
+
+DEEP = 100_000
+HOSTILE_SHAPES = {
+    "nested_lists": b"(" * DEEP + b"l" * DEEP + b".",
+    "nested_tuples": b"(" * DEEP + b"t" * DEEP + b".",
+    "nested_pairs": b"\x80\x02N" + b"\x85" * DEEP + b".",
+    "nested_dicts": b"\x80\x02" + b"}K\x01" * DEEP + b"}" + b"s" * DEEP + b".",
+    "list_appended_into_list": b"\x80\x02" + b"]" * DEEP + b"a" * (DEEP - 1) + b".",
+    "shared_tuple_laughs": b"\x80\x02K\x01" + b"2\x86" * 64 + b".",
+    "laughs_as_dict_key": b"\x80\x02}K\x01" + b"2\x86" * 64 + b"K\x02s.",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SHAPES))
+def test_safe_load_refuses_deep_or_exploding_data_quickly(case):
+    start = time.perf_counter()
+    with pytest.raises(UnpicklingError, match=r"deep\.pkl: .*(100 levels|expands)"):
+        safe_load(HOSTILE_SHAPES[case], name="deep.pkl")
+    assert time.perf_counter() - start < 10
+
+
+def test_safe_load_keeps_shared_and_self_containing_data():
+    inner = (np.dtype("<f4"), [1, 2])
+    obj = {"a": inner, "b": inner, "deep": [[[[]]]]}
+    out = safe_load(pickle.dumps(obj, protocol=2))
+    assert out["a"] is out["b"] and out["a"][0] == np.dtype("<f4") and out["deep"] == [[[[]]]]
+    loop: list = [1]
+    loop.append(loop)
+    back = safe_load(pickle.dumps(loop, protocol=2))
+    assert back[0] == 1 and back[1] is back
+    limit = []
+    for _ in range(99):
+        limit = [limit]
+    assert safe_load(pickle.dumps(limit, protocol=2)) == limit  # 100 levels is the limit
+
+
+def test_cifar_batch_nested_too_deep_names_the_file(tmp_path):
+    write_cifar(tmp_path)
+    path = tmp_path / "cifar-10-batches-py" / "test_batch"
+    path.write_bytes(HOSTILE_SHAPES["nested_lists"])
+    with pytest.raises(UnpicklingError, match=r"test_batch: containers nested more than 100"):
+        datasets.CIFAR10(str(tmp_path), train=False)
 
 
 # -- transforms -------------------------------------------------------------------------------

@@ -307,7 +307,7 @@ def test_unknown_magic_trailing_data_and_foreign_files(tmp_path):
 
 
 def _leftovers(directory) -> list[str]:
-    return [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
+    return [p.name for p in directory.iterdir() if p.name.endswith(".mgtmp")]
 
 
 def test_crash_during_write_leaves_previous_file_intact(tmp_path, monkeypatch):
@@ -431,3 +431,226 @@ def test_malformed_headers_with_valid_checksum(tmp_path):
         path.write_bytes(craft(header, b"\0" * 8))
         with pytest.raises(RuntimeError, match=f"crafted{i}.mg.*malformed header"):
             mg.load(path)
+
+
+# -- structure checks that do not rely on the checksum ---------------------------------------
+
+
+def craft_text(text: bytes, blobs: bytes = b"") -> bytes:
+    """A correctly framed file (aligned header, valid checksum) around raw header text."""
+    import hashlib
+
+    text += b" " * (-(serialization._START + len(text)) % 64)
+    body = serialization.MAGIC + struct.pack("<IQQ", 1, len(text), len(blobs)) + text + blobs
+    return body + hashlib.sha256(body).digest()
+
+
+def craft_aligned(root, spans=(), blobs: bytes = b"") -> bytes:
+    import json
+
+    return craft_text(json.dumps({"root": root, "blobs": list(spans)}).encode(), blobs)
+
+
+ARR = {"$t": "ndarray", "id": 0, "dtype": "<f8", "shape": [2], "blob": 0}
+TWO_BLOBS = [[0, 16], [64, 16]]
+CRAFTED = {
+    "keys_values_count": ({"$t": "dict", "keys": ["a", "b", "c"], "values": [1, 2]}, "one length"),
+    "duplicate_dict_key": ({"$t": "dict", "keys": ["a", "a"], "values": [1, 2]}, "repeats a key"),
+    "unknown_field": ({"$t": "tuple", "items": [], "evil": 1}, "fields"),
+    "missing_field": ({"$t": "dict", "keys": []}, "fields"),
+    "bad_dtype": ({**ARR, "dtype": "<M8"}, "dtype '<M8'"),
+    "object_dtype": ({**ARR, "dtype": "|O"}, "dtype '|O'"),
+    "big_endian": ({**ARR, "dtype": ">f8"}, "dtype '>f8'"),
+    "negative_shape": ({**ARR, "shape": [-2]}, "shape"),
+    "huge_shape": ({**ARR, "shape": [2**40, 2**40]}, "needs"),
+    "overflowing_shape": ({**ARR, "shape": [2**32, 2**32, 0, 2**62]}, "shape"),
+    "float_shape": ({**ARR, "shape": [2.0]}, "shape"),
+    "bool_id": ({**ARR, "id": True}, "ids"),
+    "blob_index": ({**ARR, "blob": 5}, "blob 5 does not exist"),
+    "blob_twice": ([ARR, {**ARR, "id": 1}], "used twice"),
+    "same_forward": ({"$t": "same", "id": 0}, "comes later"),
+    "float_tag": ({"$t": "float", "v": "1e308"}, "nan/inf"),
+    "bigint": ({"$t": "bigint", "hex": "0x" + "f" * 5000}, "hexadecimal"),
+    "npscalar_len": ({"$t": "npscalar", "dtype": "<f8", "hex": "00"}, "8 bytes"),
+    "dtype_name": ({"$t": "dtype", "name": "object"}, "dtype 'object'"),
+    "factory": ({"$t": "defaultdict", "keys": [], "values": [], "factory": "eval"}, "factory"),
+    "tensor_flag": (
+        {**ARR, "$t": "tensor", "requires_grad": 1, "device": "cpu", "parameter": False},
+        "requires_grad",
+    ),
+    "tag_type": ({"$t": 3}, "unknown node type"),
+    "list_key": ({"$t": "dict", "keys": [[1]], "values": [1]}, "invalid dict key"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_crafted_header_with_valid_checksum_is_refused(case, tmp_path):
+    root, message = CRAFTED[case]
+    spans = TWO_BLOBS if case == "blob_twice" else [[0, 16]]
+    uses_blob = isinstance(root, list) or (isinstance(root, dict) and "blob" in root)
+    path = tmp_path / f"{case}.mg"
+    if uses_blob:
+        path.write_bytes(craft_aligned(root, spans, b"\0" * (64 * len(spans))))
+    else:
+        path.write_bytes(craft_aligned(root))
+    with pytest.raises(RuntimeError, match=f"{case}.mg has a malformed header") as info:
+        mg.load(path)
+    assert message in str(info.value)
+    assert mg.load(_write(tmp_path, [1])) == [1]  # still usable
+
+
+def _write(tmp_path, obj):
+    path = tmp_path / "ok.mg"
+    mg.save(obj, path)
+    return path
+
+
+def test_well_formed_craft_loads(tmp_path):
+    """The crafting helper itself makes valid files, so the refusals above are the checks'."""
+    data = np.arange(2.0).tobytes() + b"\0" * 48
+    raw = craft_aligned([ARR, {"$t": "same", "id": 0}], [[0, 16]], data)
+    (tmp_path / "good.mg").write_bytes(raw)
+    a, b = mg.load(tmp_path / "good.mg")
+    assert a is b and a.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "spans, blobs, message",
+    [
+        ([[0, 16], [16, 16]], b"\0" * 128, "starts at offset 16"),  # overlap
+        ([[0, 16], [128, 16]], b"\0" * 192, "starts at offset 128"),  # gap
+        ([[0, 16]], b"\0" * 128, "blob section holds 128"),  # trailing blob bytes
+        ([[0, 16]], b"\0" * 16 + b"\1" + b"\0" * 47, "padding"),
+        ([[0, 16], [64, 8]], b"\0" * 128, "not used"),
+        ([[0, 16, 3]], b"\0" * 64, "[offset, nbytes]"),
+        ([[0, -16]], b"\0" * 64, "[offset, nbytes]"),
+        ([[0, 10**6]], b"\0" * 64, "runs past the end"),
+    ],
+    ids=["overlap", "gap", "trailing", "padding", "stray", "triple", "negative", "past_end"],
+)
+def test_blob_table_has_no_overlaps_gaps_or_strays(spans, blobs, message, tmp_path):
+    (tmp_path / "t.mg").write_bytes(craft_aligned(ARR, spans, blobs))
+    with pytest.raises(RuntimeError, match="t.mg has a malformed header") as info:
+        mg.load(tmp_path / "t.mg")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (b'{"root": 1, "root": 2, "blobs": []}', "'root' appears twice"),
+        (b'{"root": NaN, "blobs": []}', "NaN"),
+        (b'{"root": [1e999], "blobs": []}', "not finite"),
+        (b'{"root": -Infinity, "blobs": []}', "-Infinity"),
+        (b'{"root": "\xff\xfe", "blobs": []}', "not ASCII"),
+        (b'{"root": [1,], "blobs": []}', "invalid JSON"),
+        (b'{"root": 1, "blobs": [], "x": 0}', "'root' and 'blobs'"),
+        (b"[1, 2]", "'root' and 'blobs'"),
+        (b'{"root": ' + b"[" * 100_000 + b"]" * 100_000 + b', "blobs": []}', "at most 100"),
+        (b'{"root": ' + b"{" * 100_000 + b', "blobs": []}', "at most 100"),
+        (b'{"root": "' + b"[" * 100_000 + b'", "blobs": []}', None),  # brackets in a string
+    ],
+    ids=["dup", "nan", "inf_num", "inf", "utf8", "comma", "extra", "array", "deep", "open", "str"],
+)
+def test_header_json_is_parsed_strictly(text, message, tmp_path):
+    (tmp_path / "j.mg").write_bytes(craft_text(text))
+    if message is None:
+        assert mg.load(tmp_path / "j.mg") == "[" * 100_000
+        return
+    with pytest.raises(RuntimeError, match="j.mg has a malformed header") as info:
+        mg.load(tmp_path / "j.mg")
+    assert message in str(info.value)
+
+
+def test_nesting_limit_on_save_and_load(tmp_path):
+    deep: list = []
+    for _ in range(serialization.NESTING_LIMIT - 1):
+        deep = [deep]
+    assert roundtrip(deep, tmp_path) == deep  # 100 lists, one inside the other
+    too_deep = {"a": [1, deep]}
+    with pytest.raises(ValueError, match=r"save: obj\['a'\]\[1\]\[0\].* more than 100"):
+        mg.save(too_deep, tmp_path / "deep.mg")
+    assert not (tmp_path / "deep.mg").exists()
+
+
+# -- where a save goes ------------------------------------------------------------------------
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "ckpt.mg"
+    mg.save([1], target)
+    link = tmp_path / "latest.mg"
+    link.symlink_to(target)
+    mg.save([2], link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert mg.load(target) == [2] and mg.load(link) == [2]
+    dangling = tmp_path / "dangling.mg"
+    dangling.symlink_to(tmp_path / "real" / "new.mg")
+    mg.save([3], dangling)
+    assert dangling.is_symlink() and mg.load(tmp_path / "real" / "new.mg") == [3]
+    assert _leftovers(tmp_path) == [] and _leftovers(tmp_path / "real") == []
+
+
+def test_save_to_a_missing_directory_or_a_directory(tmp_path):
+    # torch.save: RuntimeError("Parent directory ... does not exist.")
+    with pytest.raises(RuntimeError, match="parent directory .*nowhere does not exist"):
+        mg.save([1], tmp_path / "nowhere" / "x.mg")
+    assert not (tmp_path / "nowhere").exists()
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):
+        mg.save([1], tmp_path)
+    with pytest.raises(IsADirectoryError):  # as torch.load
+        mg.load(tmp_path)
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_killed_save_leaves_a_named_temp_that_the_next_save_removes(tmp_path):
+    import subprocess
+
+    path = tmp_path / "ckpt.mg"
+    mg.save({"epoch": 1}, path)
+    script = (
+        "import os, sys, minigrad as mg\n"
+        "from minigrad import serialization as s\n"
+        "def die(fh, hasher, data):\n"
+        "    fh.write(data); fh.flush(); os._exit(9)\n"
+        "s._write_chunk = die\n"
+        "mg.save({'epoch': 2, 'w': mg.zeros(1000)}, sys.argv[1])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    done = subprocess.run([sys.executable, "-c", script, str(path)], env=env, timeout=120)
+    assert done.returncode == 9
+    orphans = _leftovers(tmp_path)
+    assert len(orphans) == 1 and orphans[0].startswith(".ckpt.mg.")
+    assert mg.load(path) == {"epoch": 1}  # the old checkpoint is intact
+    with pytest.raises(RuntimeError, match="temporary file of an unfinished"):
+        mg.load(tmp_path / orphans[0])
+    mg.save({"epoch": 3}, path)
+    assert _leftovers(tmp_path) == [] and mg.load(path) == {"epoch": 3}
+
+
+def test_stale_temp_cleanup_only_removes_dead_ones_of_this_target(tmp_path):
+    host = serialization._host_tag()
+    names = {
+        "dead": f".ckpt.mg.{host}.{_dead_pid()}.0123456789ab.mgtmp",
+        "alive": f".ckpt.mg.{host}.{os.getppid()}.0123456789ab.mgtmp",
+        "other_target": f".other.mg.{host}.{_dead_pid()}.0123456789ab.mgtmp",
+        "not_ours": f".ckpt.mg.{host}.{_dead_pid()}.tmp",
+        "foreign_new": ".ckpt.mg.00000000.1.0123456789ab.mgtmp",
+        "foreign_old": ".ckpt.mg.00000001.1.0123456789ab.mgtmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"partial")
+    old = os.stat(tmp_path / names["foreign_old"]).st_mtime - 2 * 86400
+    os.utime(tmp_path / names["foreign_old"], (old, old))
+    mg.save([1], tmp_path / "ckpt.mg")
+    left = {p.name for p in tmp_path.iterdir()}
+    assert names["dead"] not in left and names["foreign_old"] not in left
+    assert {names[k] for k in ("alive", "other_target", "not_ours", "foreign_new")} <= left

@@ -40,6 +40,11 @@ def _take_rows(t: Tensor, idx: np.ndarray) -> Tensor:
     return t[Tensor._wrap(idx)]
 
 
+class SizeMismatchError(ValueError, AssertionError):
+    """TensorDataset's size check fails: a ValueError, and also the AssertionError that
+    PyTorch's ``assert`` raises, so code written for either catches it."""
+
+
 class TensorDataset(Dataset):
     """Mirrors ``torch.utils.data.TensorDataset``: item ``i`` is ``(t[i] for t in tensors)``.
 
@@ -60,7 +65,9 @@ class TensorDataset(Dataset):
         sizes = [t.shape[0] for t in tensors]
         if any(s != sizes[0] for s in sizes):
             shapes = [tuple(t.shape) for t in tensors]
-            raise ValueError(f"TensorDataset: size mismatch between tensors: shapes {shapes}")
+            raise SizeMismatchError(
+                f"TensorDataset: size mismatch between tensors: shapes {shapes}"
+            )
         self.tensors = tuple(tensors)
 
     def __getitem__(self, index):

@@ -41,6 +41,11 @@ def is_batchable(transform) -> bool:
     return issubclass(batch_owner, call_owner)
 
 
+class ChannelMismatchError(ValueError, RuntimeError):
+    """Normalize's mean/std do not fit the image's channels: a ValueError, and also the
+    RuntimeError that torchvision's broadcasting failure raises."""
+
+
 class Compose:
     """Mirrors ``torchvision.transforms.Compose``: applies ``transforms`` in order."""
 
@@ -131,7 +136,7 @@ class Normalize:
             )
         channels = arr.shape[-3]
         if mean.size not in (1, channels) or std.size not in (1, channels):
-            raise ValueError(
+            raise ChannelMismatchError(
                 f"Normalize: mean has {mean.size} and std {std.size} values, but the image "
                 f"has {channels} channels (shape {tuple(tensor.shape)})"
             )

@@ -11,6 +11,7 @@ naming the file and what was refused."""
 from __future__ import annotations
 
 import codecs
+import math
 import re
 import struct
 from pickle import UnpicklingError
@@ -24,6 +25,13 @@ _FROMBUFFER = {"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffe
 _SCALAR = {"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"}
 _ALLOWED = _RECONSTRUCT | _FROMBUFFER | _SCALAR | {"numpy.ndarray", "numpy.dtype", "_codecs.encode"}
 _DTYPE_CODE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c8|c16)$")
+# Containers may nest this deep: deeper data would exhaust the stack of whatever walks it
+# (hashing a tuple, repr, comparisons, our own _finish). Tuples may also not hold more than
+# _TUPLE_NODES tuples and items counted with repeats, since hashing or printing a tuple walks
+# every repeat (a 60-level tuple of pairs shared by reference would never finish hashing).
+NESTING_LIMIT = 100
+_TUPLE_NODES = 1 << 20
+_CONTAINERS = (list, dict, tuple)
 
 
 class _Global:
@@ -65,7 +73,7 @@ def _array(raw, dt, shape, fortran: bool, where: str) -> np.ndarray:
         raise UnpicklingError(f"{where}: malformed array: data is {type(raw).__name__}")
     if not isinstance(shape, tuple) or not all(isinstance(s, int) and s >= 0 for s in shape):
         raise UnpicklingError(f"{where}: malformed array shape {shape!r}")
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # Python ints: no overflow
     if count * dt.itemsize != len(raw):
         raise UnpicklingError(
             f"{where}: array data has {len(raw)} bytes, but shape {shape} of {dt} needs "
@@ -82,6 +90,25 @@ class _Machine:
         self.stack: list = []
         self.marks: list[int] = []
         self.memo: dict[int, object] = {}
+        # id(tuple) -> (nesting depth, nodes counted with repeats) of every tuple made here;
+        # the list keeps them alive so their ids stay theirs
+        self.tuple_cost: dict[int, tuple[int, int]] = {}
+        self.tuples: list[tuple] = []
+
+    def make_tuple(self, items) -> tuple:
+        """A tuple of ``items``, refused if it nests or expands too far (see NESTING_LIMIT)."""
+        out = tuple(items)
+        depth, nodes = 1, 1
+        for x in out:
+            d, n = self.tuple_cost.get(id(x), (0, 1)) if type(x) is tuple else (0, 1)
+            depth, nodes = max(depth, d + 1), nodes + n
+        if depth > NESTING_LIMIT:
+            self.fail(f"tuples nested more than {NESTING_LIMIT} levels deep")
+        if nodes > _TUPLE_NODES:
+            self.fail(f"a tuple expands to more than {_TUPLE_NODES} items (shared repeats)")
+        self.tuple_cost[id(out)] = (depth, nodes)
+        self.tuples.append(out)
+        return out
 
     # -- reading helpers -----------------------------------------------------------------
     def fail(self, what: str):
@@ -298,7 +325,7 @@ def _dict_mark(m):
 def _tuple_n(n):
     def op(m):
         items = [m.pop() for _ in range(n)][::-1]
-        m.stack.append(tuple(items))
+        m.stack.append(m.make_tuple(items))
 
     return op
 
@@ -336,10 +363,10 @@ _OPS = {
     b"\x96": lambda m: m.stack.append(bytearray(m.take(m.unpack("<Q")))),
     b"}": lambda m: m.stack.append({}),
     b"]": lambda m: m.stack.append([]),
-    b")": lambda m: m.stack.append(()),
+    b")": lambda m: m.stack.append(m.make_tuple(())),
     b"d": _dict_mark,
     b"l": lambda m: m.stack.append(m.pop_mark()),
-    b"t": lambda m: m.stack.append(tuple(m.pop_mark())),
+    b"t": lambda m: m.stack.append(m.make_tuple(m.pop_mark())),
     b"\x85": _tuple_n(1),
     b"\x86": _tuple_n(2),
     b"\x87": _tuple_n(3),
@@ -361,22 +388,51 @@ _OPS = {
 }
 
 
-def _finish(obj, name: str, seen: set):
-    """Turns finished dtype placeholders into dtypes and rejects half-built objects."""
+def _check_depth(root, name: str) -> None:
+    """Refuses containers nested more than NESTING_LIMIT deep, without recursion. Each
+    container is visited once however often it is shared; a container inside itself (which
+    pickle allows) does not count as deeper."""
+    depth: dict[int, int] = {}  # id -> nesting depth of a finished container
+    entered: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        obj, leaving = stack.pop()
+        children = obj.values() if isinstance(obj, dict) else obj
+        if leaving:
+            inner = (depth.get(id(c), 0) for c in children if isinstance(c, _CONTAINERS))
+            depth[id(obj)] = 1 + max(inner, default=0)
+            if depth[id(obj)] > NESTING_LIMIT:
+                raise UnpicklingError(
+                    f"{name}: containers nested more than {NESTING_LIMIT} levels deep; "
+                    f"refusing (the limit is {NESTING_LIMIT})"
+                )
+            continue
+        if id(obj) in entered:
+            continue
+        entered.add(id(obj))
+        stack.append((obj, True))
+        stack.extend((c, False) for c in children if isinstance(c, _CONTAINERS))
+
+
+def _finish(obj, name: str, done: dict):
+    """Turns finished dtype placeholders into dtypes and rejects half-built objects (depth
+    checked already, so the recursion is bounded). Shared objects are finished once."""
     if isinstance(obj, _DtypeSpec):
         return obj.dtype
     if isinstance(obj, (_Global, _ArraySpec)):
         raise UnpicklingError(f"{name}: malformed pickle: an unfinished {type(obj).__name__}")
-    if id(obj) in seen or not isinstance(obj, (list, dict, tuple)):
+    if not isinstance(obj, _CONTAINERS):
         return obj
-    seen.add(id(obj))
+    if id(obj) in done:
+        return done[id(obj)]
+    done[id(obj)] = obj  # a list or dict inside itself finishes in place
     if isinstance(obj, list):
-        obj[:] = [_finish(x, name, seen) for x in obj]
+        obj[:] = [_finish(x, name, done) for x in obj]
     elif isinstance(obj, dict):
         for k in list(obj):
-            obj[k] = _finish(obj[k], name, seen)
+            obj[k] = _finish(obj[k], name, done)
     else:
-        obj = tuple(_finish(x, name, seen) for x in obj)
+        done[id(obj)] = obj = tuple(_finish(x, name, done) for x in obj)
     return obj
 
 
@@ -384,8 +440,15 @@ def safe_load(data: bytes, name: str = "<pickle>", encoding: str = "latin1"):
     """Mirrors ``pickle.loads(data, encoding=encoding)`` for plain data and NumPy arrays,
     without running any code. Raises ``pickle.UnpicklingError`` for anything else."""
     try:
-        return _finish(_Machine(bytes(data), name, encoding).run(), name, set())
+        machine = _Machine(bytes(data), name, encoding)
+        root = machine.run()
+        _check_depth(root, name)
+        return _finish(root, name, {})
     except UnpicklingError:
         raise
     except (ValueError, TypeError, UnicodeDecodeError, struct.error) as err:
         raise UnpicklingError(f"{name}: malformed pickle data: {err}") from None
+    except RecursionError:  # a last line of defence: the limits above should prevent it
+        raise UnpicklingError(
+            f"{name}: pickle data nests too deeply (the limit is {NESTING_LIMIT} levels)"
+        ) from None

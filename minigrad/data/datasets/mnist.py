@@ -9,7 +9,9 @@ package ``dataset-fashion-mnist`` installs it). minigrad never downloads anythin
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import struct
 import zlib
 
 import numpy as np
@@ -23,38 +25,78 @@ __all__ = ["read_idx", "MNIST", "FashionMNIST"]
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+# Deflate expands data at most about 1032:1, so a gzip file of n bytes cannot hold more than
+# this many times n: a header claiming more is refused before anything is decompressed.
+_GZIP_MAX_RATIO = 1032
+# Far above any IDX data set (MNIST's training images are 47 MB), far below a hostile claim.
+MAX_IDX_BYTES = 1 << 34
+_CHUNK = 1 << 20
+
+
 def read_idx(path: str) -> np.ndarray:
     """Reads one IDX file (``.gz`` or plain) into a native-endian array, checking the header
     (two zero bytes, a known type code, the number of dimensions, each size) against the
-    data length. A corrupt or truncated file raises RuntimeError naming it."""
+    data length. A ``.gz`` file is decompressed as a stream: the header is read first, and
+    decompression stops as soon as the data runs past or falls short of what it declares, so
+    a gzip bomb costs no more than the array its header honestly describes. A corrupt or
+    truncated file raises RuntimeError naming it."""
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":  # gzip magic
+        size = os.fstat(f.fileno()).st_size
+        is_gzip = f.read(2) == b"\x1f\x8b"  # gzip magic
+        f.seek(0)
+        if not is_gzip:
+            return _read_idx_stream(f, path, size, None)
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as err:
+            with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                return _read_idx_stream(stream, path, size, size * _GZIP_MAX_RATIO)
+        except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
             raise RuntimeError(f"read_idx: {path} is not a valid gzip file: {err}") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise RuntimeError(f"read_idx: {path} is not an IDX file (bad magic number {raw[:4]!r})")
-    code, ndim = raw[2], raw[3]
+
+
+def _read_idx_stream(stream, path: str, size: int, gzip_limit: int | None) -> np.ndarray:
+    head = stream.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise RuntimeError(f"read_idx: {path} is not an IDX file (bad magic number {head!r})")
+    code, ndim = head[2], head[3]
     if code not in _IDX_DTYPES:
         raise RuntimeError(f"read_idx: {path} has unknown IDX data type code 0x{code:02x}")
     if ndim < 1:
         raise RuntimeError(f"read_idx: {path} declares {ndim} dimensions")
     start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise RuntimeError(f"read_idx: {path} is truncated inside its header ({len(raw)} bytes)")
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    raw_dims = stream.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        got = 4 + len(raw_dims)
+        raise RuntimeError(f"read_idx: {path} is truncated inside its header ({got} bytes)")
+    dims = struct.unpack(f">{ndim}I", raw_dims)
     dtype = np.dtype(_IDX_DTYPES[code])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if len(raw) - start != expected:
-        what = "truncated" if len(raw) - start < expected else "longer than its header says"
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
+    declared = f"the header declares shape {dims} of {dtype.name} ({expected} bytes of data)"
+    if gzip_limit is None and size - start != expected:
+        what = "truncated" if size - start < expected else "longer than its header says"
         raise RuntimeError(
-            f"read_idx: {path} is {what}: the header declares shape {dims} of {dtype.name} "
-            f"({expected} bytes of data), but {len(raw) - start} bytes follow it"
+            f"read_idx: {path} is {what}: {declared}, but {size - start} bytes follow it"
         )
-    arr = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=start)
-    return arr.reshape(dims).astype(dtype.newbyteorder("="))  # a writable, native copy
+    if expected > MAX_IDX_BYTES or (gzip_limit is not None and expected > gzip_limit):
+        raise RuntimeError(
+            f"read_idx: {path} is corrupt or hostile: {declared}, more than a "
+            f"{size}-byte file can hold (gzip expands at most {_GZIP_MAX_RATIO}:1; "
+            f"limit {MAX_IDX_BYTES} bytes)"
+        )
+    out = np.empty(expected, dtype=np.uint8)
+    view, got = memoryview(out), 0
+    while got < expected:
+        n = stream.readinto(view[got : got + _CHUNK])
+        if not n:
+            break
+        got += n
+    if got < expected:
+        raise RuntimeError(f"read_idx: {path} is truncated: {declared}, but {got} bytes follow it")
+    if stream.read(1):
+        raise RuntimeError(
+            f"read_idx: {path} is longer than its header says: {declared}, but more follows"
+        )
+    arr = out.view(dtype).reshape(dims)
+    return arr.astype(dtype.newbyteorder("="), copy=False)  # native; `out` is ours already
 
 
 class MNIST(ArrayImageDataset):
