@@ -61,7 +61,8 @@ def adaptive_end(i: int, n_out: int, n_in: int) -> int:
 
 
 # Per-window arithmetic: scalar functions the CPU backend calls to build its window tables
-# and the CUDA backend compiles as device functions.
+# and the CUDA backend compiles as device functions. They spell min/max as conditionals, which
+# every Numba target compiles without a device present.
 
 PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR = 1, 2, 3
 PAD_MODES = {"reflect": PAD_REFLECT, "replicate": PAD_REPLICATE, "circular": PAD_CIRCULAR}
@@ -74,11 +75,12 @@ def pad_source(j: int, n: int, lo: int, hi: int, mode: int) -> int:
     wraps around the cropped extent; reflect folds until inside (PyTorch needs pad < n).
     """
     if mode == PAD_REPLICATE:
-        return min(max(j - lo, 0), n - 1)
+        i = j - lo
+        return 0 if i < 0 else (n - 1 if i > n - 1 else i)
     if mode == PAD_CIRCULAR:
-        c0 = max(-lo, 0)
-        c1 = n - max(-hi, 0)
-        return c0 + (j - max(lo, 0)) % (c1 - c0)
+        c0 = -lo if lo < 0 else 0
+        c1 = n + hi if hi < 0 else n
+        return c0 + (j - (lo if lo > 0 else 0)) % (c1 - c0)
     if n == 1:
         return 0
     period = 2 * (n - 1)
@@ -91,7 +93,9 @@ def max_pool_window(o: int, n: int, k: int, s: int, p: int, d: int) -> tuple[int
     clipped end; the taps are ``range(start, stop, d)`` (PyTorch's rule). ``start`` may reach
     ``n`` when every tap of a dilated window falls in the padding."""
     a = o * s - p
-    stop = min(a + (k - 1) * d + 1, n)
+    stop = a + (k - 1) * d + 1
+    if stop > n:
+        stop = n
     if a < 0:
         a += ((-a + d - 1) // d) * d
     return a, stop
@@ -105,11 +109,11 @@ def avg_pool_window(
     min(o s - p + k, n + p))`` counts when ``count_include_pad``, else only its part in
     ``[0, n)``)."""
     a = o * s - p
-    b = min(a + k, n + p)
-    start = max(a, 0)
-    stop = min(b, n)
+    b = a + k if a + k < n + p else n + p
+    start = a if a > 0 else 0
+    stop = b if b < n else n
     factor = b - a if count_include_pad else stop - start
-    return start, max(stop, start), factor
+    return start, (stop if stop > start else start), factor
 
 
 def pool_covering(i: int, n_out: int, k: int, s: int, p: int) -> tuple[int, int]:
@@ -117,4 +121,6 @@ def pool_covering(i: int, n_out: int, k: int, s: int, p: int) -> tuple[int, int]
     contains input cell ``i``, clipped to ``[0, n_out)``. (For adaptive windows the covering
     outputs are ``[adaptive_start(i, n, n_out), adaptive_end(i, n, n_out))``: the roles of
     ``n`` and ``n_out`` swap.)"""
-    return max((i + p - k) // s + 1, 0), min((i + p) // s + 1, n_out)
+    first = (i + p - k) // s + 1
+    stop = (i + p) // s + 1
+    return (first if first > 0 else 0), (stop if stop < n_out else n_out)
