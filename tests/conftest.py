@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("NUMBA_BOUNDSCHECK", "1")  # before numba is imported anywhere
+if os.environ.get("MINIGRAD_CUDA_SIM", "1") != "0":  # 0 on a real GPU machine
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")  # CUDA kernels run in the simulator
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -1,7 +1,10 @@
 """CPU backend: Numba-compiled kernels on NumPy arrays, one host wrapper per name in
-``minigrad._backends.KERNELS``. Importing this module imports Numba (not torch, never)."""
+``minigrad._backends.KERNELS``, and ``xp`` (``numpy``), the array module of this backend.
+Importing this module imports Numba (not torch, never)."""
 
 from __future__ import annotations
+
+import numpy as xp
 
 from .conv import conv_forward, conv_grad_input, conv_grad_weight
 from .pad import pad_backward, pad_forward
@@ -16,6 +19,7 @@ from .pool import (
 )
 
 __all__ = [
+    "xp",
     "conv_forward",
     "conv_grad_input",
     "conv_grad_weight",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._geometry import PAD_MODES, pad_source
 from ._jit import njit_par, prange
 
 __all__ = ["pad_forward", "pad_backward"]
@@ -89,20 +90,8 @@ def _pad_index_bwd_kernel(gy, gx, ptr_d, src_d, ptr_h, src_h, ptr_w, src_w):
 
 def _index_map(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
     """Input index read by each of the ``n + lo + hi`` output positions along one dim."""
-    i = np.arange(n + lo + hi, dtype=np.int64) - lo
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    if mode == "circular":
-        # PyTorch crops first (negative pads) and then wraps around the cropped extent.
-        c0, c1 = max(-lo, 0), n - max(-hi, 0)
-        return c0 + np.mod(i + lo - max(lo, 0), c1 - c0)
-    # reflect (edge not repeated); PyTorch requires pad < n, so one fold suffices, but fold
-    # until inside so that the map is always valid.
-    if n == 1:
-        return np.zeros_like(i)
-    period = 2 * (n - 1)
-    i = np.mod(i, period)
-    return np.where(i < n, i, period - i)
+    code = PAD_MODES[mode]
+    return np.array([pad_source(j, n, lo, hi, code) for j in range(n + lo + hi)], dtype=np.int64)
 
 
 def _inverse_map(fwd: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._geometry import adaptive_end, adaptive_start
+from .._geometry import adaptive_end, adaptive_start, avg_pool_window, max_pool_window
 from ._jit import njit_par, prange
 
 __all__ = [
@@ -147,28 +147,17 @@ def _lift3(values, fill: int) -> tuple:
 
 def _max_windows(n: int, n_out: int, k: int, s: int, p: int, d: int):
     """First in-range tap and clipped stop of each dilated max-pool window (PyTorch's rule)."""
-    start = np.empty(n_out, dtype=np.int64)
-    stop = np.empty(n_out, dtype=np.int64)
-    for o in range(n_out):
-        a = o * s - p
-        stop[o] = min(a + (k - 1) * d + 1, n)
-        while a < 0:
-            a += d
-        start[o] = a
-    return start, stop
+    win = np.array([max_pool_window(o, n, k, s, p, d) for o in range(n_out)], dtype=np.int64)
+    win = win.reshape(n_out, 2)
+    return np.ascontiguousarray(win[:, 0]), np.ascontiguousarray(win[:, 1])
 
 
 def _avg_windows(n: int, n_out: int, k: int, s: int, p: int, count_include_pad: bool):
-    """Clipped window and divisor factor of each avg-pool output along one dim.
-
-    PyTorch's rule: the padded window ``[o*s - p, min(o*s - p + k, n + p))`` counts toward the
-    divisor when ``count_include_pad``; otherwise only its part inside ``[0, n)`` does.
-    """
-    a = np.arange(n_out, dtype=np.int64) * s - p
-    b = np.minimum(a + k, n + p)
-    start, stop = np.maximum(a, 0), np.minimum(b, n)
-    factor = (b - a) if count_include_pad else (stop - start)
-    return start, np.maximum(stop, start), factor
+    """Clipped window and divisor factor of each avg-pool output along one dim
+    (``_geometry.avg_pool_window``)."""
+    win = [avg_pool_window(o, n, k, s, p, count_include_pad) for o in range(n_out)]
+    win = np.array(win, dtype=np.int64).reshape(n_out, 3)
+    return tuple(np.ascontiguousarray(win[:, i]) for i in range(3))
 
 
 def _adaptive_windows(n: int, n_out: int):

@@ -1,0 +1,24 @@
+"""The shared window arithmetic of ``minigrad._backends._geometry``, compiled as CUDA device
+functions (the CPU backend calls the same Python functions on the host)."""
+
+from __future__ import annotations
+
+from numba import cuda
+
+from .. import _geometry as g
+
+__all__ = [
+    "adaptive_start",
+    "adaptive_end",
+    "pad_source",
+    "max_pool_window",
+    "avg_pool_window",
+    "pool_covering",
+]
+
+adaptive_start = cuda.jit(device=True)(g.adaptive_start)
+adaptive_end = cuda.jit(device=True)(g.adaptive_end)
+pad_source = cuda.jit(device=True)(g.pad_source)
+max_pool_window = cuda.jit(device=True)(g.max_pool_window)
+avg_pool_window = cuda.jit(device=True)(g.avg_pool_window)
+pool_covering = cuda.jit(device=True)(g.pool_covering)
