@@ -50,11 +50,16 @@ class device:
 
 CPU = device("cpu")
 
+# The @cuda.jit kernels exist (minigrad._backends.cuda, tested on their own under the
+# simulator), but the op layer does not yet route arrays through CuPy: until it does, no
+# tensor may be placed on 'cuda', so the device reports unavailable.
+_CUDA_TENSORS = False
+
 
 def cuda_is_available() -> bool:
     """Mirrors ``torch.cuda.is_available``: True when numba-cuda sees a GPU and minigrad
     ships a CUDA backend for it."""
-    if importlib.util.find_spec("minigrad._backends.cuda") is None:
+    if not _CUDA_TENSORS or importlib.util.find_spec("minigrad._backends.cuda") is None:
         return False
     if importlib.util.find_spec("numba") is None:
         return False

@@ -6,7 +6,15 @@ so code written against either keeps working."""
 
 from __future__ import annotations
 
-__all__ = ["ShapeError", "ArgumentError", "IndexTypeError", "DataError"]
+__all__ = [
+    "ShapeError",
+    "ArgumentError",
+    "IndexTypeError",
+    "DataError",
+    "SizeError",
+    "DtypeError",
+    "SizeOverflowError",
+]
 
 
 class ShapeError(RuntimeError, ValueError):
@@ -25,3 +33,19 @@ class IndexTypeError(IndexError, TypeError):
 class DataError(TypeError, ValueError):
     """Text where numbers are expected (``tensor('abc')``: TypeError in PyTorch,
     ``tensor(['a'])``: ValueError)."""
+
+
+class SizeError(ValueError, RuntimeError):
+    """A size-like argument or an input shape that the op cannot take.
+
+    PyTorch raises RuntimeError here (``non-positive stride is not supported``); minigrad
+    used to raise ValueError, so this is both and either ``except`` clause catches it."""
+
+
+class DtypeError(TypeError, RuntimeError):
+    """Tensors of a dtype the op does not take (PyTorch: RuntimeError ``expected scalar type
+    Float but found Double``; minigrad raised TypeError, so this is both)."""
+
+
+class SizeOverflowError(SizeError, OverflowError):
+    """A size beyond int64 (PyTorch: ``ValueError: Overflow when unpacking long long``)."""

@@ -189,7 +189,6 @@ _DIVERGES = {
     "ce_prob_ignore",
     "nll_target_float",
     "nll_weight_len",
-    "mse_shape",
     "bce_out_of_range",
     "gelu_approx",
 }  # minigrad raises another type

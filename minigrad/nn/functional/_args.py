@@ -13,25 +13,10 @@ import os
 
 import numpy as np
 
+from minigrad._errors import DtypeError, SizeError, SizeOverflowError
 from minigrad._tensor import Tensor
 
 INT64_MAX = 2**63 - 1
-
-
-class SizeError(ValueError, RuntimeError):
-    """A size-like argument or an input shape that the op cannot take.
-
-    PyTorch raises RuntimeError here (``non-positive stride is not supported``); minigrad
-    used to raise ValueError, so this is both and either ``except`` clause catches it."""
-
-
-class DtypeError(TypeError, RuntimeError):
-    """Tensors of a dtype the op does not take (PyTorch: RuntimeError ``expected scalar type
-    Float but found Double``; minigrad raised TypeError, so this is both)."""
-
-
-class SizeOverflowError(SizeError, OverflowError):
-    """A size beyond int64 (PyTorch: ``ValueError: Overflow when unpacking long long``)."""
 
 
 def _type_name(value) -> str:
