@@ -49,7 +49,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
             raise ShapeError(
                 f"cat: tensors must have the same shape except in dim {d}; got shapes {shapes}"
             )
-    return shape_ops.CatFn.apply(d, *kept)
+    return shape_ops.CatFn.apply(d, *tensors)
 
 
 concat = cat

@@ -157,16 +157,27 @@ class CopySlicesFn(Function):
 
 
 class CatFn(Function):
+    """``cat``: 1-D empty tensors beside others of more dims are skipped, as PyTorch's legacy
+    rule, yet still get their (empty) gradient."""
+
     @staticmethod
     def forward(ctx, dim, *tensors):
+        ref = max(t.ndim for t in tensors)
         ctx.dim = dim
-        ctx.bounds = np.cumsum([t.shape[dim] for t in tensors])[:-1]
-        return np.concatenate([t._array for t in tensors], axis=dim)
+        ctx.kept = tuple(t.ndim == ref for t in tensors)
+        kept = [t for t, k in zip(tensors, ctx.kept) if k]
+        ctx.bounds = np.cumsum([t.shape[dim] for t in kept])[:-1]
+        return np.concatenate([t._array for t in kept], axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        parts = np.split(g._array, ctx.bounds, axis=ctx.dim)
-        return (None, *(p if need else None for p, need in zip(parts, ctx.needs_input_grad[1:])))
+        parts = iter(np.split(g._array, ctx.bounds, axis=ctx.dim))
+        grads = [next(parts) if k else None for k in ctx.kept]
+        grads = [
+            (p if k else np.zeros(0, g._array.dtype)) if need else None
+            for p, k, need in zip(grads, ctx.kept, ctx.needs_input_grad[1:])
+        ]
+        return (None, *grads)
 
 
 class StackFn(Function):
