@@ -43,22 +43,23 @@ def test_train_lenet_recipe_and_resume(fashion_root, tmp_path, capsys):
     assert resumed.strip().splitlines()[-1].startswith("test accuracy: ")
 
 
-def test_train_lenet_modern(fashion_root, tmp_path):
+def test_train_lenet_modern(tmp_path):
+    write_mnist(tmp_path / "fmnist", n_train=640, n_test=200, learnable=True)
     main = _load("train_lenet")["main"]
     acc = main(
         [
             "--root",
-            fashion_root,
+            str(tmp_path / "fmnist"),
             "--modern",
             "--epochs",
-            "1",
+            "2",
             "--batch-size",
             "32",
             "--checkpoint",
             str(tmp_path / "m.mgt"),
         ]
     )
-    assert 0.0 <= acc <= 1.0
+    assert acc >= 0.8, acc  # chance is 0.1; a model that learns nothing fails this
 
 
 @pytest.mark.parametrize("name", ["cifar_cnn", "resnet_cifar"])
