@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 
 from minigrad import _dtype
+from minigrad._errors import ArgumentError
 from minigrad._tensor import Tensor
 from minigrad.nn.functional._args import check_float, check_tensor
 from minigrad.ops import activation as act
@@ -140,7 +141,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with ``approximate='tanh'``."""
     _float_input(input, "gelu")
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return act.GeluFn.apply(input, approximate)
 
 

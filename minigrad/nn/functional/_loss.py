@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from minigrad._errors import ArgumentError, DtypeError, ShapeError
 from minigrad._tensor import Tensor
 from minigrad._tensor_math import broadcast_shapes
 from minigrad.nn.functional._args import check_float, check_tensor
@@ -67,7 +68,7 @@ def _class_weight(weight, n_classes: int, input: Tensor, op: str):  # noqa: A002
         return None
     check_tensor(weight, op, "weight")
     if weight.ndim != 1 or weight.shape[0] != n_classes:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight should have shape ({n_classes},), one value per class of input "
             f"{tuple(input.shape)}, got {tuple(weight.shape)}"
         )
@@ -78,7 +79,7 @@ def _class_target(input: Tensor, target: Tensor, ignore_index: int, op: str):  #
     """Checks a class-index target; returns the batched input, its int64 array, and
     whether the input was unbatched (C,) with a 0-d target."""
     if target.dtype.is_floating_point or target._array.dtype == np.bool_:
-        raise TypeError(
+        raise DtypeError(
             f"{op}: expected an integer (int64) target of class indices, got dtype "
             f"{target.dtype} with shape {tuple(target.shape)} for input "
             f"{tuple(input.shape)}"
@@ -124,7 +125,7 @@ def _scores(input, op: str) -> int:  # noqa: A002
     check_tensor(input, op)
     check_float(input, op)
     if input.ndim == 0:
-        raise ValueError(f"{op}: input must have at least 1 dimension (C,) or (N, C, ...)")
+        raise ShapeError(f"{op}: input must have at least 1 dimension (C,) or (N, C, ...)")
     return input.shape[1] if input.ndim >= 2 else input.shape[0]
 
 
@@ -154,7 +155,7 @@ def cross_entropy(
     check_tensor(target, op, "target")
     reduction = _reduction(size_average, reduce, reduction, op)
     if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
+        raise ArgumentError(
             f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
     smoothing = float(label_smoothing)
@@ -166,7 +167,7 @@ def cross_entropy(
                 f"probabilities and must be floating point, got dtype {target.dtype}"
             )
         if ignore_index >= 0:
-            raise ValueError(
+            raise ArgumentError(
                 f"{op}: ignore_index ({ignore_index}) is not supported for a float target of "
                 "class probabilities"
             )
@@ -293,7 +294,7 @@ def binary_cross_entropy(
     reduction = _reduction(size_average, reduce, reduction, op)
     xv = input._array
     if np.any((xv < 0) | (xv > 1)):
-        raise ValueError(
+        raise ArgumentError(
             f"{op}: all elements of input should be between 0 and 1 (probabilities; use "
             f"binary_cross_entropy_with_logits for raw scores), input shape {tuple(input.shape)}"
         )
