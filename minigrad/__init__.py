@@ -13,6 +13,11 @@ import os as _os
 # 2.5x slower). A short timeout lets them sleep at once. It only takes effect when NumPy
 # is first imported after minigrad, and a value the user set wins.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# MINIGRAD_CUDA_SIM=1: 'cuda' tensors and the @cuda.jit kernels run on Numba's CUDA
+# simulator, on the CPU, for stepping through GPU code without a GPU. Numba reads its
+# switch when it is first imported, so it is set here, before anything imports Numba.
+if _os.environ.get("MINIGRAD_CUDA_SIM", "0") not in ("", "0"):
+    _os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
 from minigrad import autograd  # noqa: E402
 from minigrad._combine import cat, concat, matmul, maximum, minimum, stack, where  # noqa: E402

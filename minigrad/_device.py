@@ -49,31 +49,49 @@ class device:
 
 
 CPU = device("cpu")
+CUDA = device("cuda", 0)
 
-# The @cuda.jit kernels exist (minigrad._backends.cuda, tested on their own under the
-# simulator), but the op layer does not yet route arrays through CuPy: until it does, no
-# tensor may be placed on 'cuda', so the device reports unavailable.
-_CUDA_TENSORS = False
+
+def _cuda_problem() -> str | None:
+    """Why 'cuda' cannot be used here, or None when it can. Simulator mode
+    (``MINIGRAD_CUDA_SIM=1``) needs only Numba; a real GPU needs numba-cuda and CuPy."""
+    if importlib.util.find_spec("numba") is None:
+        return "Numba is not installed"
+    from numba import config, cuda
+
+    if config.ENABLE_CUDASIM:
+        return None
+    try:
+        found = cuda.is_available()
+    except Exception as exc:  # a broken driver install reports here, not later
+        return f"the CUDA driver could not be loaded ({type(exc).__name__}: {exc})"
+    if not found:
+        return "no CUDA GPU or driver was found (set MINIGRAD_CUDA_SIM=1 to simulate one)"
+    if importlib.util.find_spec("cupy") is None:
+        return "CuPy is not installed: pip install 'minigrad[cuda13]' (or [cuda12])"
+    return None
 
 
 def cuda_is_available() -> bool:
-    """Mirrors ``torch.cuda.is_available``: True when numba-cuda sees a GPU and minigrad
-    ships a CUDA backend for it."""
-    if not _CUDA_TENSORS or importlib.util.find_spec("minigrad._backends.cuda") is None:
-        return False
-    if importlib.util.find_spec("numba") is None:
-        return False
-    from numba import cuda
-
-    return bool(cuda.is_available())
+    """Mirrors ``torch.cuda.is_available``: True on a GPU with numba-cuda and CuPy
+    installed, and always under the simulator (``MINIGRAD_CUDA_SIM=1``)."""
+    return _cuda_problem() is None
 
 
 def to_device(value) -> device:
     """Normalises a device argument and checks that it can be used here."""
     dev = value if isinstance(value, device) else device(value)
-    if dev.type == "cuda" and not cuda_is_available():
-        raise RuntimeError(
-            f"to: device '{dev}' requested but no CUDA device is available to minigrad "
-            "(minigrad.cuda.is_available() is False); keep tensors on 'cpu'"
-        )
+    if dev.type == "cuda":
+        problem = _cuda_problem()
+        if problem is not None:
+            raise RuntimeError(
+                f"device '{dev}' requested but minigrad cannot use CUDA here: {problem}; "
+                "minigrad.cuda.is_available() is False, so keep tensors on 'cpu'"
+            )
+        if dev.index not in (None, 0):
+            raise RuntimeError(
+                f"device '{dev}': minigrad uses one GPU, 'cuda' or 'cuda:0'; run one process "
+                "per GPU and select it with CUDA_VISIBLE_DEVICES"
+            )
+        dev = CUDA
     return dev

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import _dtype
-from minigrad._device import to_device
+from minigrad._device import CPU, to_device
 from minigrad._errors import ArgumentError, ShapeError
 from minigrad._random import generator
 from minigrad._tensor import Tensor, array_from_data
 from minigrad._tensor_shape import sizes_from_args
+from minigrad._xp import copy_to, xp_for
 
 __all__ = [
     "tensor",
@@ -39,7 +40,8 @@ def _make(arr, dtype, device, requires_grad, default=None) -> Tensor:
     target = _dtype.to_dtype(dtype) if dtype is not None else default
     if target is not None and arr.dtype != target.numpy:
         arr = arr.astype(target.numpy)
-    t = Tensor._wrap(arr, to_device(device or "cpu"))
+    dev = to_device(device or "cpu")
+    t = Tensor._wrap(copy_to(arr, CPU, dev), dev)  # made on the host, copied once
     t.requires_grad = requires_grad
     return t
 
@@ -58,10 +60,14 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Mirrors ``torch.as_tensor``: shares memory with a NumPy array or tensor when it can."""
-    if isinstance(data, Tensor) and dtype is None:
-        return data
-    if isinstance(data, np.ndarray) and (
-        dtype is None or _dtype.to_dtype(dtype).numpy == data.dtype
+    if isinstance(data, Tensor):
+        out = data if dtype is None else data.to(dtype)
+        return out if device is None else out.to(device)
+    on_host = device is None or to_device(device).type == "cpu"
+    if (
+        isinstance(data, np.ndarray)
+        and on_host
+        and (dtype is None or _dtype.to_dtype(dtype).numpy == data.dtype)
     ):
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
@@ -75,29 +81,42 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
+def _filled(maker: str, size, fill, dtype, device, requires_grad) -> Tensor:
+    """zeros/ones/empty/full, made by the array module of the target device."""
+    dev = to_device(device or "cpu")
+    xp = xp_for(dev)
+    shape = _sizes(size, maker)
+    if maker == "full":
+        arr = xp.full(shape, fill, dtype=dtype.numpy)
+    else:
+        arr = getattr(xp, maker)(shape, dtype=dtype.numpy)
+    t = Tensor._wrap(arr, dev)
+    t.requires_grad = requires_grad
+    return t
+
+
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Mirrors ``torch.zeros``."""
     dt = _dtype.to_dtype(dtype or _dtype.float32)
-    return _make(np.zeros(_sizes(size, "zeros"), dt.numpy), None, device, requires_grad)
+    return _filled("zeros", size, None, dt, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Mirrors ``torch.ones``."""
     dt = _dtype.to_dtype(dtype or _dtype.float32)
-    return _make(np.ones(_sizes(size, "ones"), dt.numpy), None, device, requires_grad)
+    return _filled("ones", size, None, dt, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Mirrors ``torch.empty`` (values are whatever the memory held)."""
     dt = _dtype.to_dtype(dtype or _dtype.float32)
-    return _make(np.empty(_sizes(size, "empty"), dt.numpy), None, device, requires_grad)
+    return _filled("empty", size, None, dt, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Mirrors ``torch.full``: the dtype follows ``fill_value`` unless given."""
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
-    arr = np.full(_sizes((size,), "full"), fill_value, dtype=dt.numpy)
-    return _make(arr, None, device, requires_grad)
+    return _filled("full", (size,), fill_value, dt, device, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

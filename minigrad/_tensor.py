@@ -9,12 +9,13 @@ import weakref
 
 import numpy as np
 
-from minigrad import _dtype
+from minigrad import _dtype, _xp
 from minigrad._device import CPU, device, to_device
 from minigrad._errors import ArgumentError, DataError
 from minigrad._tensor_math import MathMixin
 from minigrad._tensor_repr import format_tensor
 from minigrad._tensor_shape import ShapeMixin
+from minigrad._xp import copy_to, to_numpy, xp_for
 from minigrad.autograd.function import AccumulateGrad
 from minigrad.autograd.grad_mode import is_grad_enabled
 
@@ -35,7 +36,7 @@ def array_from_data(data, dtype=None) -> np.ndarray:
     """NumPy array for ``tensor(data)`` with PyTorch's dtype inference: Python floats give
     float32, ints int64, bools bool; NumPy arrays keep their dtype."""
     if isinstance(data, Tensor):
-        arr = data._array
+        arr = to_numpy(data._array, data.device)
     elif isinstance(data, np.ndarray):
         arr = data
     else:
@@ -95,10 +96,13 @@ class Tensor(MathMixin, ShapeMixin):
             arr = np.empty((0,), dtype=np.float32)
         else:
             raise TypeError(f"Tensor: expected sizes or one data argument, got {args!r}")
-        self._init(arr, to_device(device or "cpu"))
+        dev = to_device(device or "cpu")
+        self._init(copy_to(arr, CPU, dev), dev)
         self.requires_grad = requires_grad
 
     def _init(self, array, dev, version=None) -> None:
+        if _xp.placement_check is not None:  # simulator only: no host array on 'cuda'
+            _xp.placement_check(array, dev.type)
         self._array = array
         self._device = dev
         self._requires_grad = False
@@ -116,9 +120,17 @@ class Tensor(MathMixin, ShapeMixin):
     def _wrap(cls, array, device_=None, version=None) -> Tensor:
         """A tensor around an existing array (no copy). Views pass their base's version
         counter so that in-place changes through either are seen by autograd."""
+        dev = device_ or CPU
+        if dev.type == "cpu" and not isinstance(array, np.ndarray):
+            array = np.asarray(array)
         t = object.__new__(Tensor)
-        t._init(np.asarray(array), device_ or CPU, version)
+        t._init(array, dev, version)
         return t
+
+    @property
+    def _xp(self):
+        """The array module of this tensor's device (``numpy`` or ``cupy``)."""
+        return np if self._device.type == "cpu" else xp_for(self._device)
 
     # -- attributes ---------------------------------------------------------------------
     @property
@@ -233,7 +245,7 @@ class Tensor(MathMixin, ShapeMixin):
     def _view_index(self) -> np.ndarray:
         """The flat (C-order) position in ``_base`` of every element of this view."""
         base = self._base
-        index = np.arange(base._array.size).reshape(base._array.shape)
+        index = base._xp.arange(base._array.size).reshape(base._array.shape)
         for fn, args in self._view_ops:
             index = fn.view_array(index, *args)
         return index
@@ -265,7 +277,7 @@ class Tensor(MathMixin, ShapeMixin):
         if isinstance(value, Tensor):
             self._array, self._device = value._array, value._device
         else:
-            self._array = np.asarray(value)
+            self._array = self._xp.asarray(value)
         self._version[0] += 1
 
     def __deepcopy__(self, memo) -> Tensor:
@@ -277,9 +289,8 @@ class Tensor(MathMixin, ShapeMixin):
             )
         if id(self) in memo:
             return memo[id(self)]
-        out = _rebuild_tensor(
-            np.array(self._array, copy=True), self._requires_grad, str(self._device)
-        )
+        out = Tensor._wrap(self._array.copy(), self._device)
+        out.requires_grad = self._requires_grad
         memo[id(self)] = out
         if self._grad is not None:
             out._grad = self._grad.__deepcopy__(memo)
@@ -288,7 +299,8 @@ class Tensor(MathMixin, ShapeMixin):
     def __reduce_ex__(self, protocol):
         if self.grad_fn is not None:
             raise RuntimeError("pickle: only leaf tensors can be pickled; detach() it first")
-        return (_rebuild_tensor, (self._array, self._requires_grad, str(self._device)))
+        host = to_numpy(self._array, self._device)  # pickles hold host arrays only
+        return (_rebuild_tensor, (host, self._requires_grad, str(self._device)))
 
     # -- conversion ---------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -299,7 +311,10 @@ class Tensor(MathMixin, ShapeMixin):
                 "tensor.detach().numpy() instead"
             )
         if self._device.type != "cpu":
-            raise TypeError(f"numpy: tensor is on device '{self._device}'; call .cpu() first")
+            raise TypeError(
+                f"numpy: can't convert {self._device} device type tensor to numpy; use "
+                "Tensor.cpu() to copy the tensor to host memory first"
+            )
         return self._array
 
     def __array__(self, dtype=None, copy=None):
@@ -340,7 +355,9 @@ class Tensor(MathMixin, ShapeMixin):
         if target_device is not None:
             dev = to_device(target_device)
             if dev != self._device:
-                out = Tensor._wrap(out._array, dev)  # only CPU exists without a CUDA backend
+                from minigrad.ops.device import ToDeviceFn
+
+                out = ToDeviceFn.apply(out, dev)
         if target_dtype is not None:
             np_dtype = _dtype.to_dtype(target_dtype).numpy
             if np_dtype != out._array.dtype:
@@ -419,7 +436,7 @@ class Tensor(MathMixin, ShapeMixin):
         """Returns True when the in-place op must be recorded in the graph. ``region`` is
         the part of the array that gets written, when that is less than all of it."""
         arr = self._array if region is None else region
-        if not arr.flags.writeable:
+        if not _xp.writeable(arr):
             raise RuntimeError(
                 f"{op}: this tensor shares memory that cannot be written; clone() it first"
             )
@@ -484,7 +501,7 @@ class Tensor(MathMixin, ShapeMixin):
 
     def _snapshot(self) -> Tensor:
         """The current value and history as a separate tensor, kept safe from the write."""
-        old = Tensor._wrap(np.array(self._array, copy=True), self._device)
+        old = Tensor._wrap(self._array.copy(), self._device)
         old._grad_fn, old._output_nr = self.grad_fn, self._output_nr
         old._requires_grad = self._requires_grad  # never a leaf here: _check_inplace
         return old
@@ -519,6 +536,7 @@ def _check_grad(tensor: Tensor, grad) -> None:
 
 def _rebuild_tensor(array, requires_grad: bool, device_name: str = "cpu") -> Tensor:
     """Rebuilds a leaf tensor for ``copy.deepcopy`` and ``pickle``."""
-    out = Tensor._wrap(array, to_device(device_name))
+    dev = to_device(device_name)
+    out = Tensor._wrap(copy_to(array, CPU, dev), dev)
     out.requires_grad = requires_grad
     return out

@@ -41,3 +41,23 @@ def _restore_state():
     _set(True)
     yield
     _set(True)
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    """Runs a test once per device: 'cpu', and 'cuda' (a GPU, or the simulator in CI)."""
+    import minigrad as mg
+
+    if request.param == "cuda" and not mg.cuda.is_available():
+        pytest.skip("CUDA is not available (no GPU, and MINIGRAD_CUDA_SIM=0)")
+    return request.param
+
+
+@pytest.fixture
+def small_cuda_launches(monkeypatch):
+    """CUDA kernels launch 7 threads per block and at most 3 blocks: partial blocks occur
+    and the grid-stride loops take several strides, even on tiny shapes."""
+    from minigrad._backends.cuda import _launch
+
+    monkeypatch.setattr(_launch, "THREADS_PER_BLOCK", 7)
+    monkeypatch.setattr(_launch, "MAX_BLOCKS", 3)

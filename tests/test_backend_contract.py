@@ -22,8 +22,11 @@ def test_cuda_backend_defines_every_kernel_and_xp():
     assert all(callable(getattr(cuda, name)) for name in KERNELS)
     from numba import config
 
-    if config.ENABLE_CUDASIM:
-        assert cuda.xp is np
+    if config.ENABLE_CUDASIM:  # NumPy making device arrays, CuPy's stand-in
+        from minigrad._backends.cuda._sim import SimDeviceArray, sim_numpy
+
+        assert cuda.xp is sim_numpy
+        assert type(cuda.xp.zeros(3)) is SimDeviceArray
     else:
         assert cuda.xp.__name__ == "cupy"
 

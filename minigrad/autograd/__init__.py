@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from minigrad.autograd.function import Context, Function
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.autograd.gradcheck import GradcheckError, gradcheck
@@ -43,9 +41,17 @@ def _root_grads(outputs, grad_outputs, op: str):
                     f"{op}: grad can be implicitly created only for scalar outputs; the "
                     f"output has shape {tuple(out.shape)}, so pass gradient= of that shape"
                 )
-            grads.append(np.ones(out.shape, dtype=out._array.dtype))
+            grads.append(out._xp.ones(out.shape, dtype=out._array.dtype))
             continue
-        arr = g._array if isinstance(g, Tensor) else np.asarray(g)
+        if isinstance(g, Tensor):
+            if g.device != out.device:
+                raise RuntimeError(
+                    f"{op}: grad_outputs[{i}] is on device {g.device} but the output is on "
+                    f"{out.device}"
+                )
+            arr = g._array
+        else:
+            arr = out._xp.asarray(g)
         if arr.shape != tuple(out.shape):
             raise RuntimeError(
                 f"{op}: gradient has shape {arr.shape} but the output has shape {tuple(out.shape)}"
@@ -90,5 +96,5 @@ def grad(
                 f"grad: input {i} (shape {tuple(inputs[i].shape)}) was not used to compute "
                 "the outputs; pass allow_unused=True to get None for it"
             )
-        result.append(None if g is None else Tensor._wrap(np.array(g, copy=True)))
+        result.append(None if g is None else Tensor._wrap(g.copy(), inputs[i].device))
     return tuple(result)

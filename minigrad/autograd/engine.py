@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from minigrad._xp import writeable, xp_for
 from minigrad.autograd.function import AccumulateGrad, gradient_edge
 from minigrad.autograd.grad_mode import no_grad
 
@@ -40,10 +41,21 @@ def _count_dependencies(roots):
     return deps
 
 
-def _as_array(grad, shape, np_dtype, who: str):
+def _as_array(grad, meta, who: str):
     from minigrad._tensor import Tensor
 
-    arr = grad._array if isinstance(grad, Tensor) else np.asarray(grad)
+    shape, np_dtype, device = meta
+    if isinstance(grad, Tensor):
+        if grad.device != device:
+            raise RuntimeError(
+                f"backward: {who} returned a gradient on device {grad.device} for an input "
+                f"on device {device}"
+            )
+        arr = grad._array
+    elif device.type == "cpu" and isinstance(grad, np.ndarray):
+        arr = grad
+    else:
+        arr = xp_for(device).asarray(grad)
     if arr.shape != tuple(shape):
         raise RuntimeError(
             f"backward: {who} returned a gradient of shape {arr.shape} for an input of "
@@ -96,8 +108,8 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
             grad_tensors = []
             for g, meta in zip(grads, node.output_meta):
                 if meta is not None and g is None:  # an output nobody used: zero gradient
-                    g = np.zeros(meta[0], meta[1])
-                grad_tensors.append(None if g is None else Tensor._wrap(g))
+                    g = xp_for(meta[2]).zeros(meta[0], meta[1])
+                grad_tensors.append(None if g is None else Tensor._wrap(g, meta[2]))
             node.ctx.check_outputs_unchanged(node.name())
             results = node.function.backward(node.ctx, *grad_tensors)
             if not isinstance(results, tuple):
@@ -114,8 +126,7 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
                     continue
                 child, nr = edge
                 if g is not None:
-                    shape, dtype = child.output_meta[nr]
-                    send(edge, _as_array(g, shape, dtype, node.name()))
+                    send(edge, _as_array(g, child.output_meta[nr], node.name()))
                 deps[child] -= 1
                 if deps[child] == 0:
                     ready.append(child)
@@ -127,8 +138,9 @@ def _accumulate(variable, grad) -> None:
 
     current = variable._grad  # the slot itself: the shape was checked when it was assigned
     if current is None:
-        variable._grad = Tensor._wrap(np.array(grad, dtype=variable._array.dtype, copy=True))
-    elif current._array.flags.writeable and (
+        grad = grad.astype(variable._array.dtype, copy=True)
+        variable._grad = Tensor._wrap(grad, variable._device)
+    elif writeable(current._array) and (
         current._array.size <= 1 or 0 not in current._array.strides
     ):
         current._array += grad

@@ -31,6 +31,15 @@ class Context:
 
         return backend_for(self.device.type)
 
+    @property
+    def xp(self):
+        """The array module of this op's device: ``numpy`` on 'cpu', ``cupy`` on 'cuda'."""
+        if self.device.type == "cpu":
+            return np
+        from minigrad._xp import xp_for
+
+        return xp_for(self.device)
+
     def save_for_backward(self, *tensors) -> None:
         """Mirrors ``ctx.save_for_backward``; in-place changes to them are detected later."""
         self._saved = tuple((t, None if t is None else t._version[0]) for t in tensors)
@@ -74,7 +83,7 @@ class Node:
         self.function = function
         self.ctx = ctx
         self.edges = edges
-        self.output_meta = output_meta  # (shape, numpy dtype) per output
+        self.output_meta = output_meta  # (shape, numpy dtype, device) per output
 
     def name(self) -> str:
         base = self.function.__name__
@@ -99,7 +108,8 @@ class AccumulateGrad:
 
     @property
     def output_meta(self):
-        return ((self.variable.shape, self.variable._array.dtype),)
+        v = self.variable
+        return ((v.shape, v._array.dtype, v.device),)
 
     def name(self) -> str:
         return "AccumulateGrad"
@@ -162,7 +172,9 @@ class Function:
         outputs = tuple(_as_output(r, device, args) for r in ((raw,) if single else raw))
         if record:
             edges = tuple(gradient_edge(a) if n else None for a, n in zip(args, needs))
-            meta = tuple((o.shape, o._array.dtype) if o is not None else None for o in outputs)
+            meta = tuple(
+                (o.shape, o._array.dtype, o.device) if o is not None else None for o in outputs
+            )
             node = Node(cls, ctx, edges, meta)
             for nr, out in enumerate(outputs):
                 if out is None or id(out) in ctx._non_differentiable:
@@ -188,4 +200,8 @@ def _as_output(value, device, args):
         if any(value is a for a in args):  # never re-label an input as an output
             return Tensor._wrap(value._array, device, version=value._version)
         return value
-    return Tensor._wrap(np.asarray(value), device)
+    if device.type == "cpu" and isinstance(value, np.ndarray):
+        return Tensor._wrap(value, device)
+    from minigrad._xp import xp_for
+
+    return Tensor._wrap(xp_for(device).asarray(value), device)

@@ -6,6 +6,9 @@ import warnings
 
 import numpy as np
 
+from minigrad._device import CPU
+from minigrad._xp import copy_to, to_numpy, writeable
+
 __all__ = ["gradcheck", "GradcheckError"]
 
 
@@ -21,6 +24,17 @@ def _outputs_of(fn, inputs):
     return [o for o in outs if isinstance(o, Tensor) and o.dtype.is_floating_point]
 
 
+def _host64(t) -> np.ndarray:
+    """A tensor's values as a flat float64 host array (copied from the GPU when needed)."""
+    return to_numpy(t._array, t.device).astype(np.float64).ravel()
+
+
+def _on_device(host: np.ndarray, device):
+    from minigrad._tensor import Tensor
+
+    return Tensor._wrap(copy_to(host, CPU, device), device)
+
+
 def _numerical_jacobian(fn, inputs, k, eps):
     """Columns d(out)/d(input_k[j]) by central differences, perturbing one element at a time."""
     from minigrad.autograd.grad_mode import no_grad
@@ -32,9 +46,9 @@ def _numerical_jacobian(fn, inputs, k, eps):
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + eps
-            plus = [o._array.astype(np.float64).ravel() for o in _outputs_of(fn, inputs)]
+            plus = [_host64(o) for o in _outputs_of(fn, inputs)]
             flat[j] = orig - eps
-            minus = [o._array.astype(np.float64).ravel() for o in _outputs_of(fn, inputs)]
+            minus = [_host64(o) for o in _outputs_of(fn, inputs)]
             flat[j] = orig
             columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
     n_out = sum(o.numel() for o in _outputs_of(fn, inputs))
@@ -43,7 +57,6 @@ def _numerical_jacobian(fn, inputs, k, eps):
 
 def _analytic_jacobian(fn, inputs, k_list):
     """Rows d(out_i)/d(inputs) by one backward pass per output element."""
-    from minigrad._tensor import Tensor
     from minigrad.autograd import grad
 
     outs = _outputs_of(fn, inputs)
@@ -60,13 +73,13 @@ def _analytic_jacobian(fn, inputs, k_list):
             gs = grad(
                 [o],
                 [inputs[k] for k in k_list],
-                grad_outputs=[Tensor._wrap(seed.reshape(o.shape))],
+                grad_outputs=[_on_device(seed.reshape(o.shape), o.device)],
                 retain_graph=True,
                 allow_unused=True,
             )
             for k, g in zip(k_list, gs):
                 if g is not None:
-                    jac[k][row] = g._array.astype(np.float64).ravel()
+                    jac[k][row] = _host64(g)
             row += 1
     return jac
 
@@ -77,9 +90,9 @@ def _perturbable(t):
     from minigrad._tensor import Tensor
 
     arr = t._array
-    if arr.flags.c_contiguous and arr.flags.writeable:
+    if arr.flags.c_contiguous and writeable(arr):
         return t
-    copy = Tensor._wrap(np.array(arr, copy=True, order="C"), t.device)
+    copy = Tensor._wrap(arr.copy(order="C"), t.device)
     copy.requires_grad = True
     return copy
 

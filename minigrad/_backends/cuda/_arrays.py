@@ -13,18 +13,34 @@ from types import ModuleType
 import numpy as np
 from numba import config, cuda
 
-__all__ = ["SIMULATOR", "array_module", "empty", "zeros", "contiguous", "device_view"]
+__all__ = [
+    "SIMULATOR",
+    "array_module",
+    "empty",
+    "zeros",
+    "contiguous",
+    "device_view",
+    "from_host",
+    "to_host",
+]
 
 SIMULATOR: bool = bool(config.ENABLE_CUDASIM)
+
+if SIMULATOR:
+    from minigrad import _xp
+
+    from ._sim import check_placement, sim_numpy
+
+    _xp.placement_check = check_placement  # 'cuda' tensors must hold device arrays
 
 _cupy: ModuleType | None = None
 
 
 def array_module() -> ModuleType:
-    """``numpy`` under the simulator, ``cupy`` on a real GPU."""
+    """CuPy's stand-in (NumPy making device arrays) under the simulator, ``cupy`` on a GPU."""
     global _cupy
     if SIMULATOR:
-        return np
+        return sim_numpy
     if _cupy is None:
         try:
             import cupy
@@ -49,6 +65,24 @@ def zeros(shape, dtype):
 def contiguous(a):
     """``a`` as a C-contiguous array of the same module (a view when it already is one)."""
     return array_module().ascontiguousarray(a)
+
+
+def from_host(a):
+    """A device copy of the host (NumPy) array ``a``."""
+    if SIMULATOR:
+        from ._sim import to_device
+
+        return to_device(a)
+    return array_module().asarray(np.ascontiguousarray(a))
+
+
+def to_host(a) -> np.ndarray:
+    """A host (NumPy) copy of the device array ``a``; this waits for the GPU."""
+    if SIMULATOR:
+        from ._sim import to_host as sim_to_host
+
+        return sim_to_host(a)
+    return array_module().asnumpy(a)
 
 
 def device_view(a):
