@@ -67,14 +67,28 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 def where(condition, input=None, other=None) -> Tensor:  # noqa: A002 (PyTorch's name)
     """Mirrors ``torch.where(condition, input, other)``; ``where(condition)`` gives indices."""
-    cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
+    given = isinstance(condition, Tensor)
+    if not given:
+        condition = Tensor._wrap(np.asarray(condition))
+    cond = condition._array
     if input is None and other is None:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
+        found = condition._xp.nonzero(cond)
+        return tuple(Tensor._wrap(i.astype(np.int64), condition.device) for i in found)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     operands = [v for v in (input, other) if isinstance(v, Tensor)]
     device = operands[0].device if operands else None
     dtype = _dtype.result_type(input, other)
+    if device is None:
+        device = condition.device
+    if not given and device != condition.device:  # a host mask goes to the operands
+        condition = condition.to(device)
+        cond = condition._array
+    if condition.device != device:
+        raise RuntimeError(
+            f"where: expected all tensors on the same device, found {condition.device} "
+            f"(condition) and {device}"
+        )
     a = as_tensor_operand(input, dtype, device, "where")
     b = as_tensor_operand(other, dtype, device, "where")
     broadcast_shapes(broadcast_shapes(cond.shape, a.shape, "where"), b.shape, "where")

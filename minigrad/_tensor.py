@@ -11,6 +11,7 @@ import numpy as np
 
 from minigrad import _dtype, _xp
 from minigrad._device import CPU, device, to_device
+from minigrad._device_checks import raise_pending
 from minigrad._errors import ArgumentError, DataError
 from minigrad._tensor_math import MathMixin
 from minigrad._tensor_repr import format_tensor
@@ -330,11 +331,13 @@ class Tensor(MathMixin, ShapeMixin):
                 f"item: a tensor with {self._array.size} elements (shape "
                 f"{tuple(self.shape)}) cannot be converted to a Python number"
             )
+        if self._device.type != "cpu":
+            raise_pending()  # this waits for the GPU: queued device checks are read first
         return self._array.reshape(()).item()
 
     def tolist(self):
         """Mirrors ``Tensor.tolist``."""
-        return self._array.tolist()
+        return to_numpy(self._array, self._device).tolist()
 
     def to(self, *args, **kwargs) -> Tensor:
         """Mirrors ``Tensor.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(other)``."""
@@ -416,7 +419,7 @@ class Tensor(MathMixin, ShapeMixin):
                 f"bool: the truth value of a tensor with {self._array.size} elements is "
                 "ambiguous; use .any() or .all()"
             )
-        return bool(self._array.reshape(()))
+        return bool(self.item())
 
     def __float__(self) -> float:
         return float(self.item())

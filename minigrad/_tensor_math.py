@@ -10,7 +10,9 @@ from collections import namedtuple
 import numpy as np
 
 from minigrad import _dtype
+from minigrad._device import CPU
 from minigrad._errors import ArgumentError, ShapeError
+from minigrad._xp import copy_to, xp_for
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg, reduce
 
@@ -44,9 +46,9 @@ def as_tensor_operand(value, dtype: _dtype.dtype, device, op: str):
             )
         return value if value._array.dtype == dtype.numpy else value.to(dtype)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        return Tensor._wrap(np.asarray(value, dtype=dtype.numpy), device)
+        return Tensor._wrap(xp_for(device).asarray(value, dtype=dtype.numpy), device)
     if isinstance(value, np.ndarray):
-        return Tensor._wrap(value.astype(dtype.numpy, copy=False), device)
+        return Tensor._wrap(copy_to(value.astype(dtype.numpy, copy=False), CPU, device), device)
     raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
 
 
@@ -221,15 +223,16 @@ class MathMixin:
 
     def equal(self, other) -> bool:
         """Mirrors ``Tensor.equal``: same shape and values."""
-        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+        same = self._xp.array_equal(self._array, other._array)
+        return self.shape == other.shape and bool(same)
 
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
-        return bool(np.allclose(self._array, other._array, rtol=rtol, atol=atol))
+        return bool(self._xp.allclose(self._array, other._array, rtol=rtol, atol=atol))
 
     def __invert__(self):
         if self._array.dtype != np.bool_:
             return self._wrap(~self._array, self.device)
-        return self._wrap(np.logical_not(self._array), self.device)
+        return self._wrap(self._xp.logical_not(self._array), self.device)
 
     def __and__(self, other):
         return self._compare(other, np.bitwise_and, "and")
@@ -238,10 +241,12 @@ class MathMixin:
         return self._compare(other, np.bitwise_or, "or")
 
     def any(self, dim=None, keepdim=False):
-        return self._wrap(np.any(self._array, axis=self._dims(dim, "any"), keepdims=keepdim))
+        out = self._xp.any(self._array, axis=self._dims(dim, "any"), keepdims=keepdim)
+        return self._wrap(out, self.device)
 
     def all(self, dim=None, keepdim=False):
-        return self._wrap(np.all(self._array, axis=self._dims(dim, "all"), keepdims=keepdim))
+        out = self._xp.all(self._array, axis=self._dims(dim, "all"), keepdims=keepdim)
+        return self._wrap(out, self.device)
 
     # -- elementwise math ---------------------------------------------------------------
     def exp(self):
@@ -359,11 +364,11 @@ class MathMixin:
 
     def argmax(self, dim=None, keepdim: bool = False):
         """Mirrors ``Tensor.argmax`` (flat index when ``dim`` is None)."""
-        return self._arg_extreme(dim, keepdim, np.argmax, "argmax")
+        return self._arg_extreme(dim, keepdim, "argmax")
 
     def argmin(self, dim=None, keepdim: bool = False):
         """Mirrors ``Tensor.argmin``."""
-        return self._arg_extreme(dim, keepdim, np.argmin, "argmin")
+        return self._arg_extreme(dim, keepdim, "argmin")
 
     def _nonempty_dim(self, dim, op: str) -> int:
         """``dim`` normalised; an IndexError when it is empty, as PyTorch's max/argmax."""
@@ -375,14 +380,15 @@ class MathMixin:
             )
         return d
 
-    def _arg_extreme(self, dim, keepdim, func, op: str):
+    def _arg_extreme(self, dim, keepdim, op: str):
+        func = getattr(self._xp, op)
         if dim is None:
             if self.numel() == 0:
                 raise DimensionError(
                     f"{op}: expected reduction dim to be specified for an empty tensor of "
                     f"shape {tuple(self.shape)}"
                 )
-            out = np.asarray(func(self._array))
+            out = self._xp.asarray(func(self._array))
             if keepdim:
                 out = out.reshape((1,) * self.ndim)
         else:
@@ -440,7 +446,7 @@ class MathMixin:
             if fn is None:
                 return self._rebase(self._snapshot() / scaled, op)
             return self._rebase(self._snapshot()._binary(scaled, fn, op), op)
-        arr = other._array if isinstance(other, Tensor) else np.asarray(other)
+        arr = other._array if isinstance(other, Tensor) else self._xp.asarray(other)
         dtype = _dtype.result_type(self, other)
         if ufunc is np.true_divide:
             dtype = _dtype.float_result(dtype)
@@ -529,7 +535,7 @@ class MathMixin:
                 f"{op}: expected all tensors on the same device, found {self.device} and "
                 f"{src.device}"
             )
-        arr = src._array if isinstance(src, Tensor) else np.asarray(src)
+        arr = src._array if isinstance(src, Tensor) else self._xp.asarray(src)
         if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise TypeError(f"{op}: unsupported value of type {type(src).__name__}")
         try:

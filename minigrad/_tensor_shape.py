@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from minigrad._device import CPU
 from minigrad._errors import ArgumentError, IndexTypeError, ShapeError
 from minigrad._tensor_math import DimensionError, broadcast_shapes
+from minigrad._xp import copy_to, to_numpy
 from minigrad.ops import shape as shape_ops
 
 __all__ = ["ShapeMixin", "ShapeError", "sizes_from_args"]
@@ -96,27 +98,51 @@ def _index_message(err: IndexError, shape) -> str:
     return f"{text} (tensor of shape {shape})"
 
 
-def normalize_key(key, shape, op: str):
-    """The index as a tuple NumPy understands, and the shape of the region it selects.
+def normalize_key(key, shape, op: str, device=CPU):
+    """The index as a tuple the device's array module understands, and the shape of the
+    region it selects.
 
-    Indexing a zero-strided stand-in of the same shape checks bounds without touching
-    data, so a bad index fails here with a message naming the op and the shape."""
+    Indexing a zero-strided host stand-in of the same shape checks bounds without touching
+    data, so a bad index fails here with a message naming the op and the shape. On 'cuda'
+    that check reads index tensors back to the host (a synchronisation), and index arrays
+    given on the host are copied to the device, as PyTorch accepts CPU indices there."""
     key = key if isinstance(key, tuple) else (key,)
     key = tuple(_index_part(k, op) for k in key)
+    on_host = tuple(_host_index(k, device, op) for k in key)
     proxy = as_strided(np.zeros(1, np.bool_), shape=tuple(shape), strides=(0,) * len(shape))
     try:
-        region = proxy[key].shape
+        region = proxy[on_host].shape
     except IndexError as err:
         raise DimensionError(f"{op}: {_index_message(err, shape)}") from None
+    if device.type != "cpu":
+        key = tuple(copy_to(k, CPU, device) if type(k) is np.ndarray else k for k in key)
     return key, region
+
+
+def _host_index(part, device, op: str):
+    """An index part as a host value for the bounds check; a device array indexing a 'cpu'
+    tensor is refused, as in PyTorch."""
+    if not hasattr(part, "shape") or type(part) is np.ndarray or isinstance(part, np.generic):
+        return part
+    if device.type == "cpu":
+        raise RuntimeError(
+            f"{op}: indices should be either on cpu or on the same device as the indexed "
+            "tensor (cpu); got a 'cuda' index tensor"
+        )
+    return to_numpy(part, device)
 
 
 def _byte_offset(arr: np.ndarray) -> int:
     """Byte distance of ``arr``'s first element from the start of the memory it views."""
     root = arr
-    while isinstance(root.base, np.ndarray):
+    while root.base is not None and hasattr(root.base, "shape"):
         root = root.base
-    return arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+
+    def address(a) -> int:
+        face = getattr(a, "__cuda_array_interface__", None) or a.__array_interface__
+        return face["data"][0]
+
+    return address(arr) - address(root)
 
 
 class ShapeMixin:
@@ -134,9 +160,9 @@ class ShapeMixin:
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
             return self._view_dtype(shape[0])
         shape = _infer_shape(sizes_from_args(shape, "view"), self.numel(), self.shape, "view")
-        try:
-            np.reshape(self._array, shape, copy=False)
-        except ValueError:
+        arr = self._array
+        xp = self._xp
+        if arr.size and not xp.may_share_memory(xp.reshape(arr, shape), arr):  # it copied
             raise RuntimeError(
                 f"view: shape {list(shape)} is not compatible with the input's memory layout "
                 f"(shape {tuple(self.shape)}, not contiguous); use .reshape(...) instead"
@@ -258,7 +284,7 @@ class ShapeMixin:
         from minigrad.autograd.grad_mode import is_grad_enabled
 
         out = fn.apply(self, arg)
-        if out._array.size and np.may_share_memory(out._array, self._array):
+        if out._array.size and self._xp.may_share_memory(out._array, self._array):
             out._version = self._version
             out._base = self if self._base is None else self._base
             out._view_ops = (*self._view_ops, (fn, (arg,)))
@@ -294,13 +320,14 @@ class ShapeMixin:
                 )
         if arr.ndim and arr.shape[-1] == 1 and arr.strides[-1] != old_size:
             # the stride of a size-1 dim is arbitrary; NumPy wants it to be the item size
+            as_strided = self._xp.lib.stride_tricks.as_strided
             arr = as_strided(arr, arr.shape, arr.strides[:-1] + (old_size,))
         return Tensor._wrap(arr.view(new), self._device, self._version)
 
     # -- indexing -----------------------------------------------------------------------
     def __getitem__(self, key):
         """Mirrors ``Tensor.__getitem__``: basic indices give views, index tensors copies."""
-        key, _ = normalize_key(key, self.shape, "getitem")
+        key, _ = normalize_key(key, self.shape, "getitem", self.device)
         return self._view_of(shape_ops.GetItemFn, key)
 
     def __setitem__(self, key, value):
@@ -308,7 +335,7 @@ class ShapeMixin:
         from minigrad._tensor import Tensor
         from minigrad._tensor_math import as_tensor_operand
 
-        key, target_shape = normalize_key(key, self.shape, "setitem")
+        key, target_shape = normalize_key(key, self.shape, "setitem", self.device)
         if isinstance(value, Tensor):
             try:
                 fits = broadcast_shapes(value.shape, target_shape, "setitem") == target_shape

@@ -20,6 +20,7 @@ __all__ = [
     "scatter_add",
     "special",
     "writeable",
+    "array_module_of",
     "placement_check",
 ]
 
@@ -83,3 +84,15 @@ def special(array) -> ModuleType | None:
 def writeable(array) -> bool:
     """Whether ``array`` may be written (NumPy marks read-only memory; CuPy has none)."""
     return getattr(array.flags, "writeable", True)
+
+
+def array_module_of(array) -> ModuleType:
+    """The array module that made ``array``: ``numpy`` for host arrays and scalars, the
+    CUDA backend's for device arrays (``cupy.get_array_module`` for both kinds)."""
+    if type(array) is np.ndarray or not hasattr(array, "shape"):
+        return np
+    if isinstance(array, np.generic):
+        return np
+    from minigrad._backends.cuda import _arrays
+
+    return _arrays.array_module()

@@ -1,11 +1,13 @@
 """Numerically stable building blocks shared by the activation and loss Functions.
 
-They take and return NumPy arrays of one float dtype and keep the tails: sigmoid(-50) is
+They take and return arrays (NumPy or CuPy) of one float dtype and keep the tails: sigmoid(-50) is
 1.9e-22 in float32 (not 0), and log_softmax never takes exp of a positive number."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from minigrad._xp import array_module_of
 
 __all__ = ["sigmoid", "log_sigmoid", "log_softmax"]
 
@@ -17,21 +19,24 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     result is 0 (below about -88 in float32 and -709 in float64, as PyTorch); the tanh
     form 0.5 (1 + tanh(x / 2)) rounded it to 0 from about -17 (float32) and -37 (float64).
     The overflow's floating-point warning is silenced by ``Function.apply``."""
-    y = np.negative(x)
-    y = np.asarray(y)  # an array even for 0-d input
-    np.exp(y, out=y)
+    xp = array_module_of(x)
+    y = xp.negative(x)
+    y = xp.asarray(y)  # an array even for 0-d input
+    xp.exp(y, out=y)
     y += 1.0
-    np.reciprocal(y, out=y)
+    xp.reciprocal(y, out=y)
     return y
 
 
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for every finite x."""
-    return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+    xp = array_module_of(x)
+    return xp.minimum(x, 0.0) - xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """x - logsumexp(x) along ``axis``, shifted by the maximum so no exp overflows."""
     shifted = x - x.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    xp = array_module_of(x)
+    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted

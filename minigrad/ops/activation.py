@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from minigrad._xp import array_module_of, special
 from minigrad.autograd.function import Function
 from minigrad.ops import _stable
 from minigrad.ops.elementwise import masked
@@ -35,9 +36,10 @@ class HardtanhFn(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
+        xp = ctx.xp
         xv = x._array
         ctx.inside = (xv > lo) & (xv < hi)
-        return np.clip(xv, lo, hi)
+        return xp.clip(xv, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
@@ -50,14 +52,16 @@ class LeakyReluFn(Function):
 
     @staticmethod
     def forward(ctx, x, slope):
+        xp = ctx.xp
         xv = x._array
         ctx.pos, ctx.slope = xv > 0, slope
-        return np.where(ctx.pos, xv, xv * slope)
+        return xp.where(ctx.pos, xv, xv * slope)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         gv = g._array
-        return np.where(ctx.pos, gv, gv * ctx.slope), None
+        return xp.where(ctx.pos, gv, gv * ctx.slope), None
 
 
 class EluFn(Function):
@@ -65,17 +69,19 @@ class EluFn(Function):
 
     @staticmethod
     def forward(ctx, x, alpha):
+        xp = ctx.xp
         xv = x._array
         ctx.save_for_backward(x)
         ctx.alpha = alpha
-        neg = alpha * np.expm1(np.minimum(xv, 0))  # minimum: no overflow warnings for x > 0
-        return np.where(xv > 0, xv, neg)
+        neg = alpha * xp.expm1(xp.minimum(xv, 0))  # minimum: no overflow warnings for x > 0
+        return xp.where(xv > 0, xv, neg)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         (x,) = ctx.saved_tensors
         xv, gv = x._array, g._array
-        return np.where(xv > 0, gv, gv * (ctx.alpha * np.exp(np.minimum(xv, 0)))), None
+        return xp.where(xv > 0, gv, gv * (ctx.alpha * xp.exp(xp.minimum(xv, 0)))), None
 
 
 # -- erf / erfc ---------------------------------------------------------------------------
@@ -210,13 +216,27 @@ def _chunked(fn, x) -> np.ndarray:
 
 
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function of a float array (same dtype; computed in float64)."""
-    return _chunked(_erf_chunk, x)
+    """The error function of a float array (same dtype; computed in float64). On a GPU
+    CuPy's ``cupyx.scipy.special.erf``."""
+    return _special("erf", _erf_chunk, x)
 
 
 def erfc(x: np.ndarray) -> np.ndarray:
-    """1 - erf(x) without cancellation for large x (same dtype; computed in float64)."""
-    return _chunked(_erfc_chunk, x)
+    """1 - erf(x) without cancellation for large x (same dtype; computed in float64). On a
+    GPU CuPy's ``cupyx.scipy.special.erfc``."""
+    return _special("erfc", _erfc_chunk, x)
+
+
+def _special(name: str, chunk_fn, x):
+    """On the host minigrad's own version; on a GPU CuPy's; under the simulator the host
+    version on a host copy, copied back to the device."""
+    xp = array_module_of(x)
+    if xp is np:
+        return _chunked(chunk_fn, x)
+    sp = special(x)
+    if sp is not None:
+        return getattr(sp, name)(x)
+    return xp.asarray(_chunked(chunk_fn, x.view(np.ndarray)))
 
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -230,24 +250,26 @@ class GeluFn(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
+        xp = ctx.xp
         xv = x._array
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            ctx.t = np.tanh(_TANH_BETA * (xv + _TANH_KAPPA * xv * xv * xv))
+            ctx.t = xp.tanh(_TANH_BETA * (xv + _TANH_KAPPA * xv * xv * xv))
             return 0.5 * xv * (1.0 + ctx.t)
         ctx.cdf = 0.5 * erfc(-_SQRT1_2 * xv)  # Phi(x), accurate also far in the left tail
         return xv * ctx.cdf
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         (x,) = ctx.saved_tensors
         xv, gv = x._array, g._array
         if ctx.approximate == "tanh":
             t = ctx.t
             inner = _TANH_BETA * (1.0 + 3.0 * _TANH_KAPPA * xv * xv)
             return gv * (0.5 * (1.0 + t) + 0.5 * xv * (1.0 - t * t) * inner), None
-        pdf = _INV_SQRT_2PI * np.exp(-0.5 * xv * xv)
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * xv * xv)
         return gv * (ctx.cdf + xv * pdf), None
 
 
@@ -275,15 +297,17 @@ class HardswishFn(Function):
 
     @staticmethod
     def forward(ctx, x):
+        xp = ctx.xp
         xv = x._array
         ctx.save_for_backward(x)
-        return xv * np.clip(xv + 3.0, 0.0, 6.0) / 6.0
+        return xv * xp.clip(xv + 3.0, 0.0, 6.0) / 6.0
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         (x,) = ctx.saved_tensors
         xv, gv = x._array, g._array
-        d = np.where(xv <= -3.0, 0.0, np.where(xv < 3.0, xv / 3.0 + 0.5, 1.0))
+        d = xp.where(xv <= -3.0, 0.0, xp.where(xv < 3.0, xv / 3.0 + 0.5, 1.0))
         return gv * d.astype(gv.dtype, copy=False)
 
 
@@ -292,9 +316,10 @@ class HardsigmoidFn(Function):
 
     @staticmethod
     def forward(ctx, x):
+        xp = ctx.xp
         xv = x._array
         ctx.inside = (xv > -3.0) & (xv < 3.0)
-        return np.clip(xv + 3.0, 0.0, 6.0) / 6.0
+        return xp.clip(xv + 3.0, 0.0, 6.0) / 6.0
 
     @staticmethod
     def backward(ctx, g):
@@ -307,13 +332,15 @@ class SoftplusFn(Function):
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
+        xp = ctx.xp
         xv = x._array
         bx = xv * beta
         ctx.linear = bx > threshold
         ctx.s = _stable.sigmoid(bx)
-        return np.where(ctx.linear, xv, np.logaddexp(0.0, bx) / beta)
+        return xp.where(ctx.linear, xv, xp.logaddexp(0.0, bx) / beta)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         gv = g._array
-        return np.where(ctx.linear, gv, gv * ctx.s), None, None
+        return xp.where(ctx.linear, gv, gv * ctx.s), None, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad._xp import array_module_of
 from minigrad.autograd.function import Function
 from minigrad.ops import _stable
 
@@ -103,23 +104,25 @@ class PowFn(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = np.power(a._array, b._array)
+        xp = ctx.xp
+        y = xp.power(a._array, b._array)
         ctx.save_for_backward(a, b)
         ctx.y = y
         return y
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         a, b = ctx.saved_tensors
         av, bv = a._array, b._array
         ga = gb = None
         if ctx.needs_input_grad[0]:
             # d(a^b)/da = b * a^(b-1); defined as 0 where b == 0 (as PyTorch)
-            da = np.where(bv == 0, 0.0, bv * np.power(av, bv - 1))
+            da = xp.where(bv == 0, 0.0, bv * xp.power(av, bv - 1))
             ga = unbroadcast(g._array * da, a.shape)
         if ctx.needs_input_grad[1]:
             # d(a^b)/db = a^b * log(a); 0 where a == 0 and b >= 0 (as PyTorch)
-            db = np.where((av == 0) & (bv >= 0), 0.0, ctx.y * np.log(av))
+            db = xp.where((av == 0) & (bv >= 0), 0.0, ctx.y * xp.log(av))
             gb = unbroadcast(g._array * db, b.shape)
         return ga, gb
 
@@ -139,7 +142,8 @@ class ExpFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.y = np.exp(x._array)
+        xp = ctx.xp
+        ctx.y = xp.exp(x._array)
         return ctx.y
 
     @staticmethod
@@ -150,8 +154,9 @@ class ExpFn(Function):
 class LogFn(Function):
     @staticmethod
     def forward(ctx, x):
+        xp = ctx.xp
         ctx.save_for_backward(x)
-        return np.log(x._array)
+        return xp.log(x._array)
 
     @staticmethod
     def backward(ctx, g):
@@ -164,7 +169,8 @@ class SqrtFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.y = np.sqrt(x._array)
+        xp = ctx.xp
+        ctx.y = xp.sqrt(x._array)
         return ctx.y
 
     @staticmethod
@@ -175,13 +181,15 @@ class SqrtFn(Function):
 class AbsFn(Function):
     @staticmethod
     def forward(ctx, x):
+        xp = ctx.xp
         ctx.save_for_backward(x)
-        return np.abs(x._array)
+        return xp.abs(x._array)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         (x,) = ctx.saved_tensors
-        return g._array * np.sign(x._array)
+        return g._array * xp.sign(x._array)
 
 
 class TanhFn(Function):
@@ -189,7 +197,8 @@ class TanhFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.y = np.tanh(x._array)
+        xp = ctx.xp
+        ctx.y = xp.tanh(x._array)
         return ctx.y
 
     @staticmethod
@@ -217,14 +226,15 @@ class SigmoidFn(Function):
 def masked(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``g`` where ``mask`` holds, 0 elsewhere. A product with the bool mask runs about 8x
     faster than ``np.where`` (only a non-finite g under a False mask gives nan, not 0)."""
-    return np.multiply(g, mask, dtype=g.dtype)
+    return array_module_of(g).multiply(g, mask, dtype=g.dtype)
 
 
 class ReluFn(Function):
     @staticmethod
     def forward(ctx, x):
+        xp = ctx.xp
         ctx.mask = x._array > 0
-        return np.maximum(x._array, np.zeros((), x._array.dtype))  # nan stays nan, as PyTorch
+        return xp.maximum(x._array, xp.zeros((), x._array.dtype))  # nan stays nan, as PyTorch
 
     @staticmethod
     def backward(ctx, g):
@@ -236,17 +246,18 @@ class ClampFn(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
+        xp = ctx.xp
         xv = x._array
-        mask = np.ones(xv.shape, dtype=bool)
+        mask = xp.ones(xv.shape, dtype=bool)
         y = xv
         if lo is not None:
             mask &= xv >= lo
-            y = np.maximum(y, np.asarray(lo, dtype=xv.dtype))
+            y = xp.maximum(y, xp.asarray(lo, dtype=xv.dtype))
         if hi is not None:
             mask &= xv <= hi
-            y = np.minimum(y, np.asarray(hi, dtype=xv.dtype))
+            y = xp.minimum(y, xp.asarray(hi, dtype=xv.dtype))
         ctx.mask = mask
-        return np.array(y, copy=True) if y is xv else y
+        return xp.array(y, copy=True) if y is xv else y
 
     @staticmethod
     def backward(ctx, g):
@@ -258,8 +269,9 @@ class MaximumFn(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = ctx.xp
         ctx.save_for_backward(a, b)
-        return np.maximum(a._array, b._array)
+        return xp.maximum(a._array, b._array)
 
     @staticmethod
     def backward(ctx, g):
@@ -271,8 +283,9 @@ class MaximumFn(Function):
 class MinimumFn(Function):
     @staticmethod
     def forward(ctx, a, b):
+        xp = ctx.xp
         ctx.save_for_backward(a, b)
-        return np.minimum(a._array, b._array)
+        return xp.minimum(a._array, b._array)
 
     @staticmethod
     def backward(ctx, g):
@@ -292,18 +305,20 @@ class WhereFn(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
+        xp = ctx.xp
         ctx.cond = cond
         ctx.shapes = a.shape, b.shape
-        return np.where(cond, a._array, b._array)
+        return xp.where(cond, a._array, b._array)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         sa, sb = ctx.shapes
-        zero = np.zeros((), g._array.dtype)
+        zero = xp.zeros((), g._array.dtype)
         ga = (
-            unbroadcast(np.where(ctx.cond, g._array, zero), sa) if ctx.needs_input_grad[1] else None
+            unbroadcast(xp.where(ctx.cond, g._array, zero), sa) if ctx.needs_input_grad[1] else None
         )
         gb = (
-            unbroadcast(np.where(ctx.cond, zero, g._array), sb) if ctx.needs_input_grad[2] else None
+            unbroadcast(xp.where(ctx.cond, zero, g._array), sb) if ctx.needs_input_grad[2] else None
         )
         return None, ga, gb

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from minigrad.autograd.function import Function
 from minigrad.ops.elementwise import unbroadcast
 
@@ -14,22 +12,24 @@ class MatMulFn(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        xp = ctx.xp
         ctx.save_for_backward(a, b)
-        return np.matmul(a._array, b._array)
+        return xp.matmul(a._array, b._array)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         a, b = ctx.saved_tensors
         av = a._array[None, :] if a.ndim == 1 else a._array
         bv = b._array[:, None] if b.ndim == 1 else b._array
         gv = g._array
         if a.ndim == 1:
-            gv = np.expand_dims(gv, -2 if b.ndim > 1 else 0)
+            gv = xp.expand_dims(gv, -2 if b.ndim > 1 else 0)
         if b.ndim == 1:
             gv = gv[..., None]
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(np.matmul(gv, np.swapaxes(bv, -1, -2)), av.shape).reshape(a.shape)
+            ga = unbroadcast(xp.matmul(gv, xp.swapaxes(bv, -1, -2)), av.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(np.matmul(np.swapaxes(av, -1, -2), gv), bv.shape).reshape(b.shape)
+            gb = unbroadcast(xp.matmul(xp.swapaxes(av, -1, -2), gv), bv.shape).reshape(b.shape)
         return ga, gb

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad._xp import array_module_of
 from minigrad.autograd.function import Function
 from minigrad.ops import _stable
 from minigrad.ops.elementwise import unbroadcast
@@ -22,7 +23,7 @@ def _class_weights(safe, valid, weight, dtype) -> np.ndarray:
     """Per-sample weight: weight[target] (1 without weights), 0 for ignored targets."""
     if weight is None:
         return valid.astype(dtype)
-    return np.where(valid, weight[safe], 0).astype(dtype, copy=False)
+    return array_module_of(valid).where(valid, weight[safe], 0).astype(dtype, copy=False)
 
 
 def _reduce(per: np.ndarray, reduction: str, denom) -> np.ndarray:
@@ -30,7 +31,8 @@ def _reduce(per: np.ndarray, reduction: str, denom) -> np.ndarray:
         return per
     with np.errstate(invalid="ignore", divide="ignore"):
         total = per.sum(dtype=per.dtype)
-        return np.asarray(total / denom if reduction == "mean" else total, dtype=per.dtype)
+        value = total / denom if reduction == "mean" else total
+        return array_module_of(per).asarray(value, dtype=per.dtype)
 
 
 def _per_sample_grad(g: np.ndarray, reduction: str, denom, shape) -> np.ndarray:
@@ -39,18 +41,18 @@ def _per_sample_grad(g: np.ndarray, reduction: str, denom, shape) -> np.ndarray:
         return g
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = g / denom if reduction == "mean" else g
-    return np.broadcast_to(scale.astype(g.dtype, copy=False), shape)
+    return array_module_of(g).broadcast_to(scale.astype(g.dtype, copy=False), shape)
 
 
 def _kept(gi: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """The per-sample gradient with ignored targets at exactly 0, as PyTorch: when every
     target is ignored, 'mean' divides by 0 and the gradient must not become 0 * inf."""
-    return np.where(valid, gi, np.zeros((), gi.dtype))
+    return array_module_of(gi).where(valid, gi, gi.dtype.type(0))
 
 
 def _class_axis(v: np.ndarray) -> np.ndarray:
     """A per-sample (N, *) array shaped to broadcast against (N, C, *)."""
-    return np.expand_dims(v, 1)
+    return array_module_of(v).expand_dims(v, 1)
 
 
 def _weight_axis(weight: np.ndarray, ndim: int) -> np.ndarray:
@@ -72,6 +74,7 @@ class CrossEntropyFn(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, smoothing):
+        xp = ctx.xp
         xv = x._array
         n_classes = xv.shape[1]
         wb = None if weight is None else _weight_axis(weight, xv.ndim)
@@ -84,26 +87,26 @@ class CrossEntropyFn(Function):
             if wb is not None:
                 q = q * wb
             q_total = q.sum(axis=1)
-            q_dot_s = np.einsum("nc...,nc...->n...", q, shifted)
+            q_dot_s = xp.einsum("nc...,nc...->n...", q, shifted)
             ctx.q = q
             ctx.save_for_backward(x)  # the target gradient needs log p again
         else:
             valid = target != ignore_index
-            safe = np.where(valid, target, 0)
+            safe = xp.where(valid, target, 0)
             w_i = _class_weights(safe, valid, weight, xv.dtype)
-            picked = np.take_along_axis(shifted, _class_axis(safe), axis=1).squeeze(1)
+            picked = xp.take_along_axis(shifted, _class_axis(safe), axis=1).squeeze(1)
             q_total, q_dot_s = w_i, w_i * picked
             nll_dot_s = q_dot_s
             if smoothing:
                 kept = valid.astype(xv.dtype)  # a float array: bool * float would give float64
-                weight_total = float(n_classes if wb is None else wb.sum())
+                weight_total = n_classes if wb is None else wb.sum()  # stays on the device
                 spread = (shifted if wb is None else shifted * wb).sum(axis=1)
                 q_total = (1.0 - smoothing) * w_i + kept * (smoothing / n_classes * weight_total)
                 q_dot_s = (1.0 - smoothing) * q_dot_s + (smoothing / n_classes) * kept * spread
             ctx.safe, ctx.valid, ctx.w_i = safe, valid, w_i
-        exp_s = np.exp(shifted, out=shifted)
+        exp_s = xp.exp(shifted, out=shifted)
         z = exp_s.sum(axis=1)
-        log_z = np.log(z)
+        log_z = xp.log(z)
         per = q_total * log_z - q_dot_s  # -sum_c q_c (s_c - log Z)
         denom = per.size if probs else ctx.w_i.sum(dtype=xv.dtype)
         ctx.exp_s, ctx.z, ctx.q_total, ctx.wb, ctx.probs = exp_s, z, q_total, wb, probs
@@ -113,11 +116,12 @@ class CrossEntropyFn(Function):
             # separately, so the NLL's 0 / 0 makes the loss nan (not the smoothing's inf)
             nll = (ctx.w_i * log_z - nll_dot_s).sum(dtype=xv.dtype)
             smooth = (per - (1.0 - smoothing) * (ctx.w_i * log_z - nll_dot_s)).sum()
-            return np.asarray((1.0 - smoothing) * (nll / denom) + smooth / denom, xv.dtype)
+            return xp.asarray((1.0 - smoothing) * (nll / denom) + smooth / denom, xv.dtype)
         return _reduce(per.astype(xv.dtype, copy=False), reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         exp_s, wb, eps = ctx.exp_s, ctx.wb, ctx.smoothing
         n_classes = exp_s.shape[1]
         per_shape = ctx.z.shape
@@ -132,9 +136,9 @@ class CrossEntropyFn(Function):
                 gx -= _class_axis(gi) * ctx.q
             else:
                 safe = _class_axis(ctx.safe)
-                at_target = np.take_along_axis(gx, safe, axis=1)
+                at_target = xp.take_along_axis(gx, safe, axis=1)
                 at_target -= _class_axis(gi * (1.0 - eps) * ctx.w_i)
-                np.put_along_axis(gx, safe, at_target, axis=1)
+                xp.put_along_axis(gx, safe, at_target, axis=1)
                 if eps:
                     spread = _class_axis(gi * ctx.valid.astype(gi.dtype) * (eps / n_classes))
                     gx -= spread if wb is None else spread * wb
@@ -152,11 +156,12 @@ class NLLLossFn(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
+        xp = ctx.xp
         xv = x._array
         valid = target != ignore_index
-        safe = np.where(valid, target, 0)
+        safe = xp.where(valid, target, 0)
         w_i = _class_weights(safe, valid, weight, xv.dtype)
-        picked = np.take_along_axis(xv, _class_axis(safe), axis=1).squeeze(1)
+        picked = xp.take_along_axis(xv, _class_axis(safe), axis=1).squeeze(1)
         denom = w_i.sum(dtype=xv.dtype)
         ctx.safe, ctx.valid, ctx.w_i = safe, valid, w_i
         ctx.denom, ctx.reduction = denom, reduction
@@ -165,10 +170,11 @@ class NLLLossFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         per_shape = ctx.safe.shape
         gi = _kept(_per_sample_grad(g._array, ctx.reduction, ctx.denom, per_shape), ctx.valid)
-        gx = np.zeros(ctx.in_shape, dtype=ctx.dtype)
-        np.put_along_axis(gx, _class_axis(ctx.safe), _class_axis(-gi * ctx.w_i), axis=1)
+        gx = xp.zeros(ctx.in_shape, dtype=ctx.dtype)
+        xp.put_along_axis(gx, _class_axis(ctx.safe), _class_axis(-gi * ctx.w_i), axis=1)
         return gx, None, None, None, None
 
 
@@ -185,11 +191,12 @@ class BinaryCrossEntropyFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         x, t = ctx.saved_tensors
         xv, tv, gv = x._array, t._array, g._array
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = gv * (xv - tv) / np.maximum((1.0 - xv) * xv, 1e-12)
+            gx = gv * (xv - tv) / xp.maximum((1.0 - xv) * xv, 1e-12)
         if ctx.needs_input_grad[1]:
             log_x, log_1mx = _clamped_logs(xv)
             gt = gv * (log_1mx - log_x)
@@ -198,7 +205,8 @@ class BinaryCrossEntropyFn(Function):
 
 def _clamped_logs(xv: np.ndarray):
     with np.errstate(divide="ignore"):
-        return np.maximum(np.log(xv), -100.0), np.maximum(np.log1p(-xv), -100.0)
+        xp = array_module_of(xv)
+        return xp.maximum(xp.log(xv), -100.0), xp.maximum(xp.log1p(-xv), -100.0)
 
 
 class BCEWithLogitsFn(Function):

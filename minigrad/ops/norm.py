@@ -30,6 +30,7 @@ class BatchNormFn(Function):
 
     @staticmethod
     def forward(ctx, x, running_mean, running_var, weight, bias, training, momentum, eps):
+        xp = ctx.xp
         xv = x._array
         n, c = xv.shape[0], xv.shape[1]
         x3 = xv.reshape(n, c, -1)
@@ -37,12 +38,12 @@ class BatchNormFn(Function):
         if training:
             mean = x3.mean(axis=_AXES)
             centered = x3 - _per_channel(mean)
-            var = np.einsum("ncl,ncl->c", centered, centered) / count  # biased
+            var = xp.einsum("ncl,ncl->c", centered, centered) / count  # biased
             _update_running(running_mean, running_var, mean, var, count, momentum)
         else:
             mean, var = running_mean._array, running_var._array
             centered = x3 - _per_channel(mean.astype(xv.dtype, copy=False))
-        invstd = (1.0 / np.sqrt(var + eps)).astype(xv.dtype, copy=False)
+        invstd = (1.0 / xp.sqrt(var + eps)).astype(xv.dtype, copy=False)
         xhat = centered
         xhat *= _per_channel(invstd)  # centered is a fresh array: reuse it
         # a fresh output array: it must not alias x-hat, which backward keeps
@@ -55,12 +56,13 @@ class BatchNormFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         (weight,) = ctx.saved_tensors
         xhat, invstd = ctx.xhat, ctx.invstd
         g3 = g._array.reshape(xhat.shape)
         needs = ctx.needs_input_grad
         sum_g = g3.sum(axis=_AXES)
-        sum_gx = np.einsum("ncl,ncl->c", g3, xhat)
+        sum_gx = xp.einsum("ncl,ncl->c", g3, xhat)
         gx = None
         if needs[0]:
             scale = invstd if weight is None else invstd * weight._array

@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from minigrad._xp import array_module_of
 from minigrad.autograd.function import Function
+from minigrad.ops import _stable
 
 
 def _expand_back(g: np.ndarray, in_shape, dims, keepdim: bool) -> np.ndarray:
@@ -14,14 +18,15 @@ def _expand_back(g: np.ndarray, in_shape, dims, keepdim: bool) -> np.ndarray:
     if not keepdim:
         shape = [1 if i in dims else n for i, n in enumerate(in_shape)]
         g = g.reshape(shape)
-    return np.broadcast_to(g, in_shape)
+    return array_module_of(g).broadcast_to(g, in_shape)
 
 
 class SumFn(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        xp = ctx.xp
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return np.sum(x._array, axis=dims, keepdims=keepdim)
+        return xp.sum(x._array, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -31,9 +36,10 @@ class SumFn(Function):
 class MeanFn(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        xp = ctx.xp
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        ctx.count = int(np.prod([x.shape[d] for d in dims]))
-        return np.mean(x._array, axis=dims, keepdims=keepdim)
+        ctx.count = math.prod(x.shape[d] for d in dims)
+        return xp.mean(x._array, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -46,12 +52,13 @@ class VarFn(Function):
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
+        xp = ctx.xp
         xv = x._array
         ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.centered = xv - xv.mean(axis=dims, keepdims=True)
-        n = int(np.prod([x.shape[d] for d in dims]))
+        n = math.prod(x.shape[d] for d in dims)
         ctx.denom = max(n - correction, 0)
-        sq = np.sum(ctx.centered * ctx.centered, axis=dims, keepdims=keepdim)
+        sq = xp.sum(ctx.centered * ctx.centered, axis=dims, keepdims=keepdim)
         return (sq / ctx.denom).astype(xv.dtype)
 
     @staticmethod
@@ -66,9 +73,10 @@ class MaxDimFn(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, largest):
+        xp = ctx.xp
         xv = x._array
-        idx = (np.argmax if largest else np.argmin)(xv, axis=dim, keepdims=True)
-        values = np.take_along_axis(xv, idx, axis=dim)
+        idx = (xp.argmax if largest else xp.argmin)(xv, axis=dim, keepdims=True)
+        values = xp.take_along_axis(xv, idx, axis=dim)
         ctx.in_shape, ctx.dim, ctx.idx = x.shape, dim, idx
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
@@ -77,9 +85,10 @@ class MaxDimFn(Function):
 
     @staticmethod
     def backward(ctx, g_values, g_indices):
-        gx = np.zeros(ctx.in_shape, dtype=g_values._array.dtype)
+        xp = ctx.xp
+        gx = xp.zeros(ctx.in_shape, dtype=g_values._array.dtype)
         g = g_values._array.reshape(ctx.idx.shape)
-        np.put_along_axis(gx, ctx.idx, g, axis=ctx.dim)
+        xp.put_along_axis(gx, ctx.idx, g, axis=ctx.dim)
         return gx, None, None, None
 
 
@@ -88,10 +97,11 @@ class MaxAllFn(Function):
 
     @staticmethod
     def forward(ctx, x, largest):
+        xp = ctx.xp
         xv = x._array
         y = xv.max() if largest else xv.min()
         ctx.mask = xv == y
-        return np.asarray(y)
+        return xp.asarray(y)
 
     @staticmethod
     def backward(ctx, g):
@@ -103,8 +113,9 @@ class SoftmaxFn(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
+        xp = ctx.xp
         xv = x._array
-        e = np.exp(xv - xv.max(axis=dim, keepdims=True))
+        e = xp.exp(xv - xv.max(axis=dim, keepdims=True))
         ctx.y = e / e.sum(axis=dim, keepdims=True)
         ctx.dim = dim
         return ctx.y
@@ -120,13 +131,12 @@ class LogSoftmaxFn(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        xv = x._array
-        shifted = xv - xv.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        y = _stable.log_softmax(x._array, dim)
         ctx.y, ctx.dim = y, dim
         return y
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         gv = g._array
-        return gv - np.exp(ctx.y) * gv.sum(axis=ctx.dim, keepdims=True), None
+        return gv - xp.exp(ctx.y) * gv.sum(axis=ctx.dim, keepdims=True), None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.lib.stride_tricks import as_strided
+import itertools
 
+import numpy as np
+
+from minigrad._xp import array_module_of, scatter_add
 from minigrad.autograd.function import Function
 from minigrad.ops.elementwise import unbroadcast
 
@@ -32,7 +34,8 @@ class PermuteFn(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.inverse = tuple(np.argsort(dims))
+        xp = ctx.xp
+        ctx.inverse = tuple(xp.argsort(dims))
         return x._array.transpose(dims)
 
     @staticmethod
@@ -47,7 +50,7 @@ class ExpandFn(Function):
 
     @staticmethod
     def view_array(arr, shape):
-        return np.broadcast_to(arr, shape)
+        return array_module_of(arr).broadcast_to(arr, shape)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -57,7 +60,7 @@ class ExpandFn(Function):
         strides = (0,) * lead + tuple(
             0 if n == 1 and m != 1 else st for n, m, st in zip(arr.shape, shape[lead:], arr.strides)
         )
-        return as_strided(arr, shape, strides)
+        return array_module_of(arr).lib.stride_tricks.as_strided(arr, shape, strides)
 
     @staticmethod
     def backward(ctx, g):
@@ -69,7 +72,8 @@ class CloneFn(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.array(x._array, copy=True, order="C")
+        xp = ctx.xp
+        return xp.array(x._array, copy=True, order="C")
 
     @staticmethod
     def backward(ctx, g):
@@ -83,7 +87,7 @@ def is_basic(key: tuple) -> bool:
 
 class GetItemFn(Function):
     """``x[key]``; ``key`` holds ints, slices, None, Ellipsis and index arrays. Repeated
-    indices accumulate in backward (``np.add.at``)."""
+    indices accumulate in backward (``scatter_add``)."""
 
     @staticmethod
     def view_array(arr, key):
@@ -100,11 +104,12 @@ class GetItemFn(Function):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, dtype=g._array.dtype)
+        xp = ctx.xp
+        gx = xp.zeros(ctx.in_shape, dtype=g._array.dtype)
         if is_basic(ctx.key):
             gx[ctx.key] = g._array
         else:
-            np.add.at(gx, ctx.key, g._array)
+            scatter_add(gx, ctx.key, g._array)
         return gx, None
 
 
@@ -114,19 +119,21 @@ class SetItemFn(Function):
 
     @staticmethod
     def forward(ctx, old, value, key):
-        out = np.array(old._array, copy=True)
+        xp = ctx.xp
+        out = xp.array(old._array, copy=True)
         out[key] = value._array
         ctx.key, ctx.value_shape = key, value.shape
         return out
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         g_old = g_value = None
         if ctx.needs_input_grad[0]:
-            g_old = np.array(g._array, copy=True)
+            g_old = xp.array(g._array, copy=True)
             g_old[ctx.key] = 0
         if ctx.needs_input_grad[1]:
-            g_value = unbroadcast(np.asarray(g._array[ctx.key]), ctx.value_shape)
+            g_value = unbroadcast(xp.asarray(g._array[ctx.key]), ctx.value_shape)
         return g_old, g_value, None
 
 
@@ -145,12 +152,13 @@ class CopySlicesFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        xp = ctx.xp
         flat = g._array.reshape(-1)
         g_old = g_result = None
         if ctx.needs_input_grad[1]:
             g_result = flat[ctx.index]
         if ctx.needs_input_grad[0]:
-            g_old = np.array(flat, copy=True)
+            g_old = xp.array(flat, copy=True)
             g_old[ctx.index] = 0
             g_old = g_old.reshape(ctx.base_shape)
         return g_old, g_result, None
@@ -162,19 +170,21 @@ class CatFn(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
+        xp = ctx.xp
         ref = max(t.ndim for t in tensors)
         ctx.dim = dim
         ctx.kept = tuple(t.ndim == ref for t in tensors)
         kept = [t for t, k in zip(tensors, ctx.kept) if k]
-        ctx.bounds = np.cumsum([t.shape[dim] for t in kept])[:-1]
-        return np.concatenate([t._array for t in kept], axis=dim)
+        ctx.bounds = list(itertools.accumulate(t.shape[dim] for t in kept))[:-1]
+        return xp.concatenate([t._array for t in kept], axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        parts = iter(np.split(g._array, ctx.bounds, axis=ctx.dim))
+        xp = ctx.xp
+        parts = iter(xp.split(g._array, ctx.bounds, axis=ctx.dim))
         grads = [next(parts) if k else None for k in ctx.kept]
         grads = [
-            (p if k else np.zeros(0, g._array.dtype)) if need else None
+            (p if k else xp.zeros(0, g._array.dtype)) if need else None
             for p, k, need in zip(grads, ctx.kept, ctx.needs_input_grad[1:])
         ]
         return (None, *grads)
@@ -183,10 +193,12 @@ class CatFn(Function):
 class StackFn(Function):
     @staticmethod
     def forward(ctx, dim, *tensors):
+        xp = ctx.xp
         ctx.dim = dim
-        return np.stack([t._array for t in tensors], axis=dim)
+        return xp.stack([t._array for t in tensors], axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        parts = np.moveaxis(g._array, ctx.dim, 0)
+        xp = ctx.xp
+        parts = xp.moveaxis(g._array, ctx.dim, 0)
         return (None, *(p if need else None for p, need in zip(parts, ctx.needs_input_grad[1:])))

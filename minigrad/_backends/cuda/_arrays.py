@@ -77,7 +77,11 @@ def from_host(a):
 
 
 def to_host(a) -> np.ndarray:
-    """A host (NumPy) copy of the device array ``a``; this waits for the GPU."""
+    """A host (NumPy) copy of the device array ``a``; this waits for the GPU, so the
+    device checks queued so far are read too (``minigrad._device_checks``)."""
+    from minigrad._device_checks import raise_pending
+
+    raise_pending()
     if SIMULATOR:
         from ._sim import to_host as sim_to_host
 
@@ -88,10 +92,11 @@ def to_host(a) -> np.ndarray:
 def device_view(a):
     """What a kernel receives for array ``a``.
 
-    Under the simulator the NumPy array itself. On a GPU a Numba view of the CuPy array
+    Under the simulator the NumPy array itself, seen as a plain ``ndarray`` (the simulator
+    indexes it element by element). On a GPU a Numba view of the CuPy array
     (no copy) that skips Numba's stream synchronisation on ``__cuda_array_interface__``:
     the kernels run on CuPy's current stream, so the work queued there is already ordered.
     """
     if SIMULATOR:
-        return a
+        return a.view(np.ndarray)
     return cuda.as_cuda_array(a, sync=False)

@@ -7,6 +7,8 @@ Every kernel is a grid-stride loop over the elements it owns, so any grid size i
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._arrays import SIMULATOR, array_module, device_view
 
 __all__ = ["THREADS_PER_BLOCK", "MAX_BLOCKS", "grid", "stream", "launch"]
@@ -38,9 +40,15 @@ def stream():
     return cuda.external_stream(ptr)
 
 
+def _is_array(a) -> bool:
+    if SIMULATOR:
+        return isinstance(a, np.ndarray)
+    return hasattr(a, "__cuda_array_interface__")
+
+
 def launch(kernel, n: int, *args) -> None:
     """Run ``kernel`` over ``n`` items; array arguments are passed without copies."""
     if n <= 0:
         return
-    args = tuple(device_view(a) if hasattr(a, "__cuda_array_interface__") else a for a in args)
+    args = tuple(device_view(a) if _is_array(a) else a for a in args)
     kernel[grid(n), THREADS_PER_BLOCK, stream()](*args)

@@ -10,7 +10,8 @@ Both refuse what CuPy refuses, so code that would break on a GPU breaks here too
 - arrays made by plain ``np.`` calls are host arrays, and ``Tensor`` refuses to hold one on
   'cuda' (see ``check_placement``).
 
-Scalars (Python or NumPy) and 0-d host arrays mix freely, as they do with CuPy.
+Scalars (Python or NumPy) and 0-d host arrays mix freely, as they do with CuPy, and results
+that NumPy gives as scalars are 0-d device arrays, as CuPy gives them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ class SimDeviceArray(np.ndarray):
 
     def __getitem__(self, key):
         _refuse_host(_flatten(key if isinstance(key, tuple) else (key,)), "getitem")
-        return _wrap(np.ndarray.__getitem__(self.view(np.ndarray), _unwrap(key)))
+        host, key = self.view(np.ndarray), _unwrap(key)
+        out = np.ndarray.__getitem__(host, key)
+        if isinstance(out, np.generic):  # CuPy gives a 0-d view where NumPy gives a scalar
+            out = np.ndarray.__getitem__(host, (*(key if isinstance(key, tuple) else (key,)), ...))
+        return _wrap(out)
 
 
 def _flatten(values) -> tuple:
@@ -79,6 +84,8 @@ def _unwrap(value):
 def _wrap(value):
     if type(value) is np.ndarray:
         return value.view(SimDeviceArray)
+    if isinstance(value, np.generic):  # CuPy gives 0-d arrays where NumPy gives scalars
+        return np.asarray(value).view(SimDeviceArray)
     if isinstance(value, tuple):
         return tuple(_wrap(v) for v in value)
     if isinstance(value, list):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad._device import CPU
 from minigrad._random import generator
 from minigrad._tensor import Tensor
+from minigrad._xp import copy_to
 from minigrad.nn.functional._args import check_float, check_same_dtype, check_tensor
 
 __all__ = ["linear", "dropout", "dropout1d", "dropout2d", "dropout3d"]
@@ -75,7 +77,8 @@ def _masked(input: Tensor, mask_shape: tuple, p: float, inplace: bool, op: str) 
     else:
         keep = generator().random(mask_shape, dtype=np.float32) >= p
         mask = keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
-    m = Tensor._wrap(mask, input.device)
+    # drawn on the host, so one seed gives one mask on every device; then copied once
+    m = Tensor._wrap(copy_to(mask, CPU, input.device), input.device)
     if inplace:
         return input._inplace(f"{op}_", lambda t: t * m)
     return input * m

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from minigrad import _device_checks as device_checks
 from minigrad._errors import ArgumentError, DtypeError, ShapeError
 from minigrad._tensor import Tensor
 from minigrad._tensor_math import broadcast_shapes
@@ -113,11 +114,14 @@ def _class_target(input: Tensor, target: Tensor, ignore_index: int, op: str):  #
     t = t.astype(np.int64, copy=False)
     n_classes = x.shape[1]
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    if bad.any():
-        raise IndexError(
-            f"{op}: target {int(t[bad].flat[0])} is out of bounds for {n_classes} classes "
+
+    def out_of_bounds() -> IndexError:
+        return IndexError(
+            f"{op}: target {int(t[bad].ravel()[0])} is out of bounds for {n_classes} classes "
             f"(input shape {tuple(input.shape)}; ignore_index={ignore_index})"
         )
+
+    device_checks.check(bad.any(), out_of_bounds, input.device)
     return x, t, unbatched
 
 
@@ -293,7 +297,7 @@ def binary_cross_entropy(
     w = _elementwise_weight(weight, input, op)
     reduction = _reduction(size_average, reduce, reduction, op)
     xv = input._array
-    if np.any((xv < 0) | (xv > 1)):
+    if bool(input._xp.any((xv < 0) | (xv > 1))):  # on a GPU this reads one flag back
         raise ArgumentError(
             f"{op}: all elements of input should be between 0 and 1 (probabilities; use "
             f"binary_cross_entropy_with_logits for raw scores), input shape {tuple(input.shape)}"
