@@ -19,6 +19,13 @@ from minigrad.ops.elementwise import unbroadcast
 __all__ = ["CrossEntropyFn", "NLLLossFn", "BinaryCrossEntropyFn", "BCEWithLogitsFn"]
 
 
+def _safe_targets(xp, valid, target, n_classes: int):
+    """Targets usable as indices: ignored ones become 0, and out-of-range ones are clipped
+    (on a GPU their error is raised at the next synchronisation, see ``_device_checks``;
+    the CPU has raised already)."""
+    return xp.where(valid, target, 0).clip(0, n_classes - 1)
+
+
 def _class_weights(safe, valid, weight, dtype) -> np.ndarray:
     """Per-sample weight: weight[target] (1 without weights), 0 for ignored targets."""
     if weight is None:
@@ -92,7 +99,7 @@ class CrossEntropyFn(Function):
             ctx.save_for_backward(x)  # the target gradient needs log p again
         else:
             valid = target != ignore_index
-            safe = xp.where(valid, target, 0)
+            safe = _safe_targets(xp, valid, target, xv.shape[1])
             w_i = _class_weights(safe, valid, weight, xv.dtype)
             picked = xp.take_along_axis(shifted, _class_axis(safe), axis=1).squeeze(1)
             q_total, q_dot_s = w_i, w_i * picked
@@ -159,7 +166,7 @@ class NLLLossFn(Function):
         xp = ctx.xp
         xv = x._array
         valid = target != ignore_index
-        safe = xp.where(valid, target, 0)
+        safe = _safe_targets(xp, valid, target, xv.shape[1])
         w_i = _class_weights(safe, valid, weight, xv.dtype)
         picked = xp.take_along_axis(xv, _class_axis(safe), axis=1).squeeze(1)
         denom = w_i.sum(dtype=xv.dtype)
