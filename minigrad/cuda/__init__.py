@@ -8,7 +8,8 @@ query here. Without a usable GPU the queries that need one raise RuntimeError sa
 
 from __future__ import annotations
 
-from minigrad._device import _cuda_problem, cuda_is_available, to_device
+from minigrad import _device
+from minigrad._device import cuda_is_available, to_device
 from minigrad._device import device as _device_cls
 
 __all__ = [
@@ -41,7 +42,7 @@ def _simulated() -> bool:
 def device_count() -> int:
     """Mirrors ``torch.cuda.device_count``: the GPUs this process sees (0 without CUDA, 1
     under the simulator). minigrad itself uses the first one."""
-    if _cuda_problem() is not None:
+    if _device._cuda_problem() is not None:
         return 0
     if _simulated():
         return 1
@@ -109,7 +110,7 @@ def empty_cache() -> None:
     """Mirrors ``torch.cuda.empty_cache``: returns the GPU memory that CuPy's pools keep
     for reuse but no array holds. Does nothing without CUDA or under the simulator, as
     PyTorch does nothing before CUDA is initialised."""
-    if _cuda_problem() is not None or _simulated():
+    if _device._cuda_problem() is not None or _simulated():
         return
     import cupy
 
