@@ -484,6 +484,10 @@ CRAFTED = {
         {**ARR, "$t": "tensor", "requires_grad": 1, "device": "cpu", "parameter": False},
         "requires_grad",
     ),
+    "tensor_device": (
+        {**ARR, "$t": "tensor", "requires_grad": False, "device": "tpu:0", "parameter": False},
+        "'device' must be 'cpu', 'cuda' or 'cuda:<index>'",
+    ),
     "tag_type": ({"$t": 3}, "unknown node type"),
     "list_key": ({"$t": "dict", "keys": [[1]], "values": [1]}, "invalid dict key"),
 }
