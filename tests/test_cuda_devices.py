@@ -528,6 +528,23 @@ def test_dataloader_over_cuda_tensors():
     assert sorted(seen) == [0, 1, 2, 3, 4]
 
 
+def test_default_collate_of_cuda_samples():
+    class Samples(mg.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return mg.full((2,), float(i), device="cuda"), i
+
+    batches = list(mg.data.DataLoader(Samples(), batch_size=2))
+    assert [tuple(x.shape) for x, _ in batches] == [(2, 2), (2, 2), (1, 2)]
+    assert all(x.device == CUDA and y.device == CPU for x, y in batches)  # ints: host tensors
+    assert _host(batches[1][0]).tolist() == [[2.0, 2.0], [3.0, 3.0]]
+    with pytest.raises(RuntimeError) as err:  # a batch mixing devices
+        mg.data.default_collate([mg.ones(2), mg.ones(2, device="cuda")])
+    _names_both_devices(err)
+
+
 def test_cuda_tensor_repr_as_pytorch():
     assert repr(mg.tensor([1.0, 2.5], device="cuda")) == (
         "tensor([1.0000, 2.5000], device='cuda:0')"
