@@ -87,8 +87,11 @@ def test_module_to_spellings(call):
 def test_module_to_device_and_dtype():
     net = Net()
     ref = [_host(p).astype(np.float64) for p in net.parameters()]
+    for p in net.parameters():
+        p.grad = mg.ones(*p.shape)
     net.to("cuda", mg.float64)
     assert all(p.device == CUDA and p.dtype == mg.float64 for p in net.parameters())
+    assert all(p.grad.device == CUDA and p.grad.dtype == mg.float64 for p in net.parameters())
     assert net.bn.running_mean.dtype == mg.float64
     assert net.bn.num_batches_tracked.dtype == mg.int64
     for p, r in zip(net.parameters(), ref):
@@ -97,6 +100,16 @@ def test_module_to_device_and_dtype():
     assert all(p.device == CUDA and p.dtype == mg.float32 for p in net.parameters())
     net.to(device="cpu", dtype=mg.float64)
     assert all(p.device == CPU and p.dtype == mg.float64 for p in net.parameters())
+
+
+def test_module_to_keeps_tied_weights_and_moves_every_buffer():
+    first, second = nn.Linear(3, 3), nn.Linear(3, 3)
+    second.weight = first.weight
+    first.register_buffer("scratch", mg.zeros(2), persistent=False)
+    seq = nn.Sequential(first, second).cuda()
+    assert seq[1].weight is seq[0].weight and seq[0].weight.device == CUDA
+    assert seq[0].scratch.device == CUDA and "0.scratch" not in seq.state_dict()
+    assert len(list(seq.parameters())) == 3
 
 
 def test_module_built_on_cuda_matches_cpu_for_a_seed():
@@ -470,13 +483,21 @@ def test_ops_mixing_devices_name_both():
         _names_both_devices(err)
 
 
-@pytest.mark.parametrize(
-    "layer,shape",
-    [(lambda: nn.Linear(3, 2), (4, 3)), (lambda: nn.Conv2d(1, 2, 3), (1, 1, 5, 5)), (Net, (4, 3))],
-    ids=["linear", "conv2d", "net"],
-)
-def test_cuda_module_fed_a_cpu_batch(layer, shape):
-    m = layer().cuda()
+MODULES = {
+    "linear": (lambda: nn.Linear(3, 2), (4, 3)),
+    "conv2d": (lambda: nn.Conv2d(1, 2, 3), (1, 1, 5, 5)),
+    "conv_transpose2d": (lambda: nn.ConvTranspose2d(2, 2, 3), (1, 2, 4, 4)),
+    "batchnorm2d": (lambda: nn.BatchNorm2d(2), (2, 2, 3, 3)),
+    "batchnorm1d-stats-only": (lambda: nn.BatchNorm1d(3, affine=False), (4, 3)),
+    "net": (Net, (4, 3)),
+}
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_cuda_module_fed_a_cpu_batch(name, training):
+    layer, shape = MODULES[name]
+    m = layer().cuda().train(training)
     with pytest.raises(RuntimeError) as err:
         m(mg.randn(*shape))
     _names_both_devices(err)
@@ -554,3 +575,25 @@ def test_cuda_tensor_repr_as_pytorch():
     assert repr(p) == (
         "Parameter containing:\ntensor([0., 0.], device='cuda:0', requires_grad=True)"
     )
+
+
+def test_classifier_with_dropout_and_cross_entropy_trains_as_on_cpu():
+    """A classifier's training steps (dropout masks drawn on the host generator, so equal
+    on both devices for one seed) give the CPU's parameters."""
+
+    def run(dev):
+        mg.manual_seed(4)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+        model.double().to(dev)
+        opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        gen = np.random.default_rng(0)
+        x = mg.tensor(gen.standard_normal((6, 4)), device=dev)
+        y = mg.tensor(gen.integers(0, 3, 6), device=dev)
+        for _ in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        return [_host(p) for p in model.parameters()]
+
+    for a, b in zip(run("cpu"), run("cuda")):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
