@@ -260,6 +260,10 @@ def test_cuda_tensor_without_cuda_needs_map_location(tmp_path, monkeypatch):
     for ml in ("cpu", {"cuda": "cpu"}, {"cuda:0": "cpu"}, lambda s, loc: s):
         out = mg.load(tmp_path / "gpu.mg", map_location=ml)["w"]
         assert out.device == mg.device("cpu") and out.tolist() == [0.0, 1.0, 2.0]
+    mg.save({"w": mg.ones(2)}, tmp_path / "cpu.mg")
+    for ml in ("cuda", mg.device("cuda"), {"cpu": "cuda:0"}):  # asking for CUDA is refused
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            mg.load(tmp_path / "cpu.mg", map_location=ml)
 
 
 # -- integrity ------------------------------------------------------------------------------
