@@ -28,6 +28,8 @@ DTYPES = frozenset(
     | {"<f2", "<f4", "<f8", "<c8", "<c16"}
 )
 FACTORIES = ("dict", "list", "int", "float", "str")
+# where a saved tensor lived: what str(minigrad.device) gives for the devices minigrad has
+_TENSOR_DEVICE = re.compile(r"cpu|cuda(:[0-9]{1,4})?")
 _NONFINITE = frozenset({"nan", "inf", "-inf"})
 _HEX_INT = re.compile(r"-?0x[0-9a-f]+\Z")
 _HEX_BYTES = re.compile(r"(?:[0-9a-f]{2})*\Z")
@@ -294,5 +296,7 @@ class Checker:
     def tag_tensor(self, node: dict, where: str) -> None:
         for flag in ("requires_grad", "parameter"):
             self.expect(type(node[flag]) is bool, where, f"'{flag}' must be true or false")
-        self.expect(isinstance(node["device"], str), where, "'device' must be a string")
+        dev = node["device"]
+        ok = isinstance(dev, str) and _TENSOR_DEVICE.fullmatch(dev) is not None
+        self.expect(ok, where, f"'device' must be 'cpu', 'cuda' or 'cuda:<index>', got {dev!r}")
         self.tag_ndarray(node, where)

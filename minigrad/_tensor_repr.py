@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad._xp import to_numpy
+
 __all__ = ["format_tensor"]
 
 _THRESHOLD = 1000  # more elements than this are summarised with "..."
@@ -92,8 +94,9 @@ def _edge_list(a, summarize):
 
 
 def format_tensor(t) -> str:
-    """The text PyTorch prints for this tensor."""
-    arr = t._array
+    """The text PyTorch prints for this tensor (a 'cuda' tensor's values are copied to the
+    host first, which waits for the GPU, as PyTorch's printing does)."""
+    arr = to_numpy(t._array, t.device)
     suffix = []
     if arr.size == 0 and arr.shape != (0,):
         suffix.append(f"size={tuple(arr.shape)}")

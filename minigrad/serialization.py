@@ -40,6 +40,7 @@ from minigrad._checkpoint_header import ALIGN, DTYPES, NESTING_LIMIT, Checker, H
 from minigrad._device import cuda_is_available
 from minigrad._device import device as _device_cls
 from minigrad._tensor import Size, Tensor
+from minigrad._xp import to_numpy
 
 __all__ = ["save", "load"]
 
@@ -146,9 +147,7 @@ class _Encoder:
         node = {"$t": "ndarray", "id": self.seen[key]}
         if isinstance(obj, Tensor):
             param = _parameter_class()
-            arr = obj._array
-            if hasattr(arr, "copy_to_host"):  # a CUDA device array
-                arr = arr.copy_to_host()
+            arr = to_numpy(obj._array, obj.device)  # a 'cuda' tensor's bytes, copied to the host
             node.update(
                 {
                     "$t": "tensor",
@@ -542,13 +541,28 @@ def _load_parameter_class():
     return Parameter
 
 
+def _lookup_location(mapping: dict, saved: str):
+    """``mapping[saved]`` as ``torch.load`` looks it up (the saved location string), also
+    matching keys that name the same device another way ('cuda' and 'cuda:0'); ``saved``
+    itself when no key matches."""
+    if saved in mapping:
+        return mapping[saved]
+    for key, value in mapping.items():
+        try:
+            if _device_cls(key) == _device_cls(saved):
+                return value
+        except (TypeError, ValueError):  # a key that names no device matches nothing
+            continue
+    return saved
+
+
 def _target_device(saved: str, map_location) -> str:
     if map_location is None:
         target = saved
     elif isinstance(map_location, (str, _device_cls)):
         target = str(map_location)
     else:  # a dict, checked in load()
-        target = str(map_location.get(saved, saved))
+        target = str(_lookup_location(map_location, saved))
     target = str(_device_cls(target))
     if target.startswith("cuda") and not cuda_is_available():
         raise RuntimeError(
@@ -565,9 +579,13 @@ def load(f, map_location=None, *, weights_only: bool | None = True):
 
     The file holds data only and is never executed, so ``weights_only`` is accepted for
     compatibility and changes nothing. ``map_location`` (a device, string, dict mapping saved
-    to target devices, or callable ``fn(tensor, saved_location)``) says where tensors go; by
-    default they return to the device they were saved from. Parameters load back as
-    ``nn.Parameter``. A truncated or corrupt file raises RuntimeError naming the file."""
+    to target locations such as ``{'cuda:0': 'cpu'}``, or callable ``fn(tensor,
+    saved_location)`` returning the tensor to use, or None for the default) says where
+    tensors go; by default they return to the device they were saved from. 'cuda' tensors
+    are stored as host bytes plus their device, so a GPU checkpoint loads on a machine
+    without one given ``map_location='cpu'``; without it that raises RuntimeError saying so,
+    as PyTorch. Parameters load back as ``nn.Parameter``. A truncated or corrupt file raises
+    RuntimeError naming the file."""
     if isinstance(f, (str, os.PathLike)):
         name = os.fspath(f)
         if os.path.basename(name).endswith(TMP_SUFFIX):

@@ -364,14 +364,16 @@ def test_to_rejects_integer_dtype():
         nn.Linear(1, 1).to(mg.int64)
 
 
-@pytest.mark.skipif(mg.cuda.is_available(), reason="checks the error without a GPU")
-def test_cuda_without_gpu_raises_clear_error():
+def test_cuda_without_gpu_raises_clear_error(monkeypatch):
+    from minigrad import _device
+
+    # as on a machine without a GPU, whether or not this one has one (or the simulator)
+    monkeypatch.setattr(_device, "_cuda_problem", lambda: "no CUDA GPU or driver was found")
     lin = nn.Linear(2, 2)
-    with pytest.raises(RuntimeError, match="cuda"):
-        lin.cuda()
-    with pytest.raises(RuntimeError, match="cuda"):
-        lin.to("cuda")
-    assert lin.weight.device == mg.device("cpu")
+    for call in (lin.cuda, lambda: lin.to("cuda"), lambda: lin.to("cuda", mg.float64)):
+        with pytest.raises(RuntimeError, match="device 'cuda.*no CUDA GPU or driver was found"):
+            call()
+    assert lin.weight.device == mg.device("cpu") and lin.weight.dtype == mg.float32
 
 
 # -- state_dict -----------------------------------------------------------------------

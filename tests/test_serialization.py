@@ -245,15 +245,25 @@ def test_map_location_variants(tmp_path):
         mg.load(tmp_path / "t.mg", map_location=lambda s, loc: 1 / 0)
 
 
-@pytest.mark.skipif(mg.cuda.is_available(), reason="checks the error raised without CUDA")
-def test_cuda_tensor_without_cuda_needs_map_location(tmp_path):
-    fake = Tensor._wrap(np.arange(3.0), mg.device("cuda"))  # what a GPU run would save
-    mg.save({"w": fake}, tmp_path / "gpu.mg")
+def test_cuda_tensor_without_cuda_needs_map_location(tmp_path, monkeypatch):
+    from minigrad import _device
+
+    if mg.cuda.is_available():
+        saved = mg.tensor([0.0, 1.0, 2.0], device="cuda")
+    else:
+        saved = Tensor._wrap(np.arange(3.0), mg.device("cuda"))  # what a GPU run would save
+    mg.save({"w": saved}, tmp_path / "gpu.mg")
+    # then loaded as on a machine without a GPU, whether or not this one has one
+    monkeypatch.setattr(_device, "_cuda_problem", lambda: "no CUDA GPU or driver was found")
     with pytest.raises(RuntimeError, match="map_location='cpu'"):
         mg.load(tmp_path / "gpu.mg")
-    for ml in ("cpu", {"cuda": "cpu"}):
+    for ml in ("cpu", {"cuda": "cpu"}, {"cuda:0": "cpu"}, lambda s, loc: s):
         out = mg.load(tmp_path / "gpu.mg", map_location=ml)["w"]
         assert out.device == mg.device("cpu") and out.tolist() == [0.0, 1.0, 2.0]
+    mg.save({"w": mg.ones(2)}, tmp_path / "cpu.mg")
+    for ml in ("cuda", mg.device("cuda"), {"cpu": "cuda:0"}):  # asking for CUDA is refused
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            mg.load(tmp_path / "cpu.mg", map_location=ml)
 
 
 # -- integrity ------------------------------------------------------------------------------
@@ -477,6 +487,10 @@ CRAFTED = {
     "tensor_flag": (
         {**ARR, "$t": "tensor", "requires_grad": 1, "device": "cpu", "parameter": False},
         "requires_grad",
+    ),
+    "tensor_device": (
+        {**ARR, "$t": "tensor", "requires_grad": False, "device": "tpu:0", "parameter": False},
+        "'device' must be 'cpu', 'cuda' or 'cuda:<index>'",
     ),
     "tag_type": ({"$t": 3}, "unknown node type"),
     "list_key": ({"$t": "dict", "keys": [[1]], "values": [1]}, "invalid dict key"),

@@ -135,11 +135,23 @@ def test_conversions():
     assert x.device == mg.device("cpu")
 
 
-def test_cuda_errors_clearly_without_a_gpu():
-    if mg.cuda.is_available():
-        pytest.skip("a CUDA device is available")
-    with pytest.raises(RuntimeError, match="cuda"):
-        mg.ones(2).cuda()
+def test_cuda_errors_clearly_without_a_gpu(monkeypatch):
+    from minigrad import _device
+
+    # as on a machine without a GPU, whether or not this one has one (or the simulator)
+    monkeypatch.setattr(_device, "_cuda_problem", lambda: "no CUDA GPU or driver was found")
+    assert not mg.cuda.is_available() and mg.cuda.device_count() == 0
+    for call in (
+        lambda: mg.ones(2).cuda(),
+        lambda: mg.ones(2).to("cuda"),
+        lambda: mg.zeros(2, device="cuda"),
+        lambda: mg.tensor([1.0], device=mg.device("cuda")),
+    ):
+        with pytest.raises(RuntimeError, match="device 'cuda.*no CUDA GPU or driver was found"):
+            call()
+    for query in (mg.cuda.current_device, mg.cuda.get_device_name, mg.cuda.synchronize):
+        with pytest.raises(RuntimeError, match="no CUDA GPU or driver was found"):
+            query()
 
 
 def test_size_and_dims():

@@ -11,6 +11,7 @@ import numpy as np
 from minigrad import _dtype
 from minigrad._combine import stack
 from minigrad._tensor import Tensor
+from minigrad._xp import xp_for
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -27,10 +28,11 @@ def _stack_tensors(batch: list) -> Tensor:
             f"default_collate: stack expects each tensor to be equal size, got shapes "
             f"{sorted(shapes)} in one batch"
         )
-    if all(t.device.type == "cpu" and not t.requires_grad for t in batch):
+    dev = batch[0].device
+    if all(t.device == dev and not t.requires_grad for t in batch):
         dtypes = {t._array.dtype for t in batch}
-        if len(dtypes) == 1:  # the common case, without building a graph
-            return Tensor._wrap(np.stack([t._array for t in batch]))
+        if len(dtypes) == 1:  # the common case, without building a graph, on any device
+            return Tensor._wrap(xp_for(dev).stack([t._array for t in batch]), dev)
     return stack(batch, 0)
 
 

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from minigrad._device import CPU
 from minigrad._random import generator as _default_generator
 from minigrad._tensor import Tensor
+from minigrad._xp import copy_to
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
 
@@ -34,10 +36,12 @@ class Dataset:
 
 
 def _take_rows(t: Tensor, idx: np.ndarray) -> Tensor:
-    """``t[idx]`` for a batch of row indices: one NumPy fancy-index when no graph is needed."""
-    if t.device.type == "cpu" and not t.requires_grad:
-        return Tensor._wrap(t._array[idx])
-    return t[Tensor._wrap(idx)]
+    """``t[idx]`` for a batch of row indices: one fancy-index when no graph is needed. The
+    host indices go to ``t``'s device first (one small copy per batch)."""
+    idx = copy_to(idx, CPU, t.device)
+    if not t.requires_grad:
+        return Tensor._wrap(t._array[idx], t.device)
+    return t[Tensor._wrap(idx, t.device)]
 
 
 class SizeMismatchError(ValueError, AssertionError):

@@ -11,8 +11,10 @@ import warnings
 
 import numpy as np
 
+from minigrad._device import CPU
 from minigrad._random import generator as _global_generator
 from minigrad._tensor import Tensor
+from minigrad._xp import copy_to
 from minigrad.autograd.grad_mode import no_grad
 
 __all__ = [
@@ -49,9 +51,13 @@ def _check_tensor(tensor, op: str) -> None:
 
 
 def _write(tensor: Tensor, values) -> Tensor:
-    """Copies ``values`` (a NumPy array or scalar) into ``tensor`` without recording it."""
+    """Copies ``values`` (a host NumPy array or scalar) into ``tensor`` without recording
+    it. The values are drawn on the host for every device, so a seed gives the same weights
+    on 'cpu' and 'cuda'; a 'cuda' tensor receives them in one host-to-device copy."""
+    host = np.asarray(values, dtype=tensor._array.dtype)
+    source = Tensor._wrap(copy_to(host, CPU, tensor.device), tensor.device)
     with no_grad():
-        tensor.copy_(np.asarray(values, dtype=tensor._array.dtype))
+        tensor.copy_(source)
     return tensor
 
 

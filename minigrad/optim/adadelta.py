@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 import numpy as np
 
@@ -87,6 +88,7 @@ class Adadelta(Optimizer):
                     state["square_avg"]._array,
                     state["acc_delta"]._array,
                     lr=group["lr"],
+                    xp=p._xp,
                     rho=group["rho"],
                     eps=group["eps"],
                     weight_decay=group["weight_decay"],
@@ -102,6 +104,7 @@ def adadelta_update(
     square_avg: np.ndarray,
     acc_delta: np.ndarray,
     *,
+    xp: ModuleType,
     lr: float,
     rho: float,
     eps: float,
@@ -112,17 +115,20 @@ def adadelta_update(
     order of PyTorch's ``_single_tensor_adadelta``; scalars are cast to the parameter's
     dtype as PyTorch's kernels do.
 
+    ``xp`` is the arrays' module (``numpy`` on 'cpu', CuPy on 'cuda'): one update
+    serves every device and keeps the state where the parameter is.
+
     Shape: every array has the parameter's shape."""
     dt = param.dtype.type
     grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + dt(weight_decay) * param
-    np.multiply(square_avg, dt(rho), out=square_avg)
+    xp.multiply(square_avg, dt(rho), out=square_avg)
     square_avg += dt(1 - rho) * grad * grad  # addcmul_: value * t1 * t2
-    std = np.sqrt(square_avg + dt(eps))
-    delta = np.sqrt(acc_delta + dt(eps))
+    std = xp.sqrt(square_avg + dt(eps))
+    delta = xp.sqrt(acc_delta + dt(eps))
     delta /= std
     delta *= grad
-    np.multiply(acc_delta, dt(rho), out=acc_delta)
+    xp.multiply(acc_delta, dt(rho), out=acc_delta)
     acc_delta += dt(1 - rho) * delta * delta
     param += dt(-lr) * delta

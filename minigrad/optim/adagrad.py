@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 import numpy as np
 
@@ -96,6 +97,7 @@ class Adagrad(Optimizer):
                     state["sum"]._array,
                     float(step_t._array),
                     lr=group["lr"],
+                    xp=p._xp,
                     lr_decay=group["lr_decay"],
                     weight_decay=group["weight_decay"],
                     eps=group["eps"],
@@ -111,6 +113,7 @@ def adagrad_update(
     state_sum: np.ndarray,
     step: float,
     *,
+    xp: ModuleType,
     lr: float,
     lr_decay: float,
     weight_decay: float,
@@ -121,6 +124,9 @@ def adagrad_update(
     ``_single_tensor_adagrad`` (``step`` already incremented); scalars are cast to the
     parameter's dtype as PyTorch's kernels do, the decayed rate is a Python float.
 
+    ``xp`` is the arrays' module (``numpy`` on 'cpu', CuPy on 'cuda'): one update
+    serves every device and keeps the state where the parameter is.
+
     Shape: every array has the parameter's shape."""
     dt = param.dtype.type
     grad = -grad if maximize else grad
@@ -128,7 +134,7 @@ def adagrad_update(
         grad = grad + dt(weight_decay) * param
     clr = lr / (1 + (step - 1) * lr_decay)
     state_sum += grad * grad  # addcmul_ with value 1
-    std = np.sqrt(state_sum)
+    std = xp.sqrt(state_sum)
     std += dt(eps)
     update = dt(-clr) * grad  # addcdiv_: value * t1 / t2, left to right
     update /= std

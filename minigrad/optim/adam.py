@@ -5,6 +5,7 @@ so both share one update function."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 import numpy as np
 
@@ -114,6 +115,7 @@ class Adam(Optimizer):
                     max_sq,
                     float(step_t._array),
                     lr=group["lr"],
+                    xp=p._xp,
                     beta1=beta1,
                     beta2=beta2,
                     eps=group["eps"],
@@ -182,6 +184,7 @@ def adam_update(
     max_exp_avg_sq: np.ndarray | None,
     step: float,
     *,
+    xp: ModuleType,
     lr: float,
     beta1: float,
     beta2: float,
@@ -194,16 +197,19 @@ def adam_update(
     ``_single_tensor_adam`` (``step`` already incremented); scalars are cast to the
     parameter's dtype as PyTorch's kernels do, bias corrections are Python floats.
 
+    ``xp`` is the arrays' module (``numpy`` on 'cpu', CuPy on 'cuda'): one update
+    serves every device and keeps the state where the parameter is.
+
     Shape: every array has the parameter's shape."""
     dt = param.dtype.type
     grad = -grad if maximize else grad
     if weight_decay != 0:
         if decoupled_weight_decay:
-            np.multiply(param, dt(1 - lr * weight_decay), out=param)
+            xp.multiply(param, dt(1 - lr * weight_decay), out=param)
         else:
             grad = grad + dt(weight_decay) * param
     _lerp_(exp_avg, grad, 1 - beta1)
-    np.multiply(exp_avg_sq, dt(beta2), out=exp_avg_sq)
+    xp.multiply(exp_avg_sq, dt(beta2), out=exp_avg_sq)
     exp_avg_sq += dt(1 - beta2) * grad * grad  # addcmul_: value * t1 * t2, left to right
 
     bias_correction1 = 1 - beta1**step
@@ -211,10 +217,10 @@ def adam_update(
     step_size = lr / bias_correction1
     bias_correction2_sqrt = bias_correction2**0.5
     if max_exp_avg_sq is not None:
-        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        denom = np.sqrt(max_exp_avg_sq)
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = xp.sqrt(max_exp_avg_sq)
     else:
-        denom = np.sqrt(exp_avg_sq)
+        denom = xp.sqrt(exp_avg_sq)
     denom /= dt(bias_correction2_sqrt)
     denom += dt(eps)
     update = dt(-step_size) * exp_avg  # addcdiv_: value * t1 / t2, left to right

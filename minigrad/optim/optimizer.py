@@ -214,8 +214,8 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Mirrors ``Optimizer.load_state_dict``: checks that the groups line up with this
-        optimizer's, then takes copies of the state, cast to each parameter's dtype
-        (``'step'`` keeps its own)."""
+        optimizer's, then takes copies of the state, cast to each parameter's dtype and moved
+        to its device (``'step'`` keeps its dtype and stays on the CPU, as in PyTorch)."""
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError(
@@ -273,12 +273,16 @@ def _check_state_shapes(param: Tensor, index, value) -> None:
 
 def _cast(param: Tensor, value, key: str | None = None):
     """A copy of ``value`` whose tensors follow ``param``'s dtype and device (PyTorch's
-    ``_process_value_according_to_param_policy``)."""
+    ``_process_value_according_to_param_policy``). ``'step'`` keeps its dtype and stays on
+    the CPU, where PyTorch keeps it for every optimizer that is not capturable or fused:
+    the updates read it as a Python number."""
     if isinstance(value, np.ndarray):
         value = Tensor._wrap(value)
     if isinstance(value, Tensor):
+        if key == "step":
+            return Tensor._wrap(value.detach().to("cpu")._array.copy())
         arr = value.detach().to(param.device)._array
-        if key != "step" and param.is_floating_point():
+        if param.is_floating_point():
             arr = arr.astype(param._array.dtype, copy=True)
         else:
             arr = arr.copy()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 import numpy as np
 
@@ -102,6 +103,7 @@ class RMSprop(Optimizer):
                     state["grad_avg"]._array if centered else None,
                     state["momentum_buffer"]._array if momentum > 0 else None,
                     lr=group["lr"],
+                    xp=p._xp,
                     alpha=group["alpha"],
                     eps=group["eps"],
                     weight_decay=group["weight_decay"],
@@ -119,6 +121,7 @@ def rmsprop_update(
     grad_avg: np.ndarray | None,
     momentum_buffer: np.ndarray | None,
     *,
+    xp: ModuleType,
     lr: float,
     alpha: float,
     eps: float,
@@ -130,6 +133,9 @@ def rmsprop_update(
     ``_single_tensor_rmsprop`` (``grad_avg`` None unless centered, ``momentum_buffer`` None
     unless momentum > 0); scalars are cast to the parameter's dtype as PyTorch's kernels do.
 
+    ``xp`` is the arrays' module (``numpy`` on 'cpu', CuPy on 'cuda'): one update
+    serves every device and keeps the state where the parameter is.
+
     Shape: every array has the parameter's shape."""
     from minigrad.optim.adam import _lerp_
 
@@ -137,17 +143,17 @@ def rmsprop_update(
     grad = -grad if maximize else grad
     if weight_decay != 0:
         grad = grad + dt(weight_decay) * param
-    np.multiply(square_avg, dt(alpha), out=square_avg)
+    xp.multiply(square_avg, dt(alpha), out=square_avg)
     square_avg += dt(1 - alpha) * grad * grad  # addcmul_: value * t1 * t2
     if grad_avg is not None:
         _lerp_(grad_avg, grad, 1 - alpha)
         avg = square_avg - grad_avg * grad_avg  # addcmul(value=-1)
-        np.sqrt(avg, out=avg)
+        xp.sqrt(avg, out=avg)
     else:
-        avg = np.sqrt(square_avg)
+        avg = xp.sqrt(square_avg)
     avg += dt(eps)
     if momentum_buffer is not None:
-        np.multiply(momentum_buffer, dt(momentum), out=momentum_buffer)
+        xp.multiply(momentum_buffer, dt(momentum), out=momentum_buffer)
         momentum_buffer += grad / avg  # addcdiv_ with value 1
         param += dt(-lr) * momentum_buffer
     else:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 import numpy as np
 
@@ -85,6 +86,7 @@ class SGD(Optimizer):
                     p.grad._array,
                     None if buf is None else buf._array,
                     lr=group["lr"],
+                    xp=p._xp,
                     momentum=momentum,
                     dampening=group["dampening"],
                     weight_decay=group["weight_decay"],
@@ -102,6 +104,7 @@ def sgd_update(
     grad: np.ndarray,
     momentum_buffer: np.ndarray | None,
     *,
+    xp: ModuleType,
     lr: float,
     momentum: float,
     dampening: float,
@@ -113,6 +116,9 @@ def sgd_update(
     ``_single_tensor_sgd``; scalars are cast to the parameter's dtype as PyTorch's kernels do.
     Returns the momentum buffer (a new array on the first step), or None without momentum.
 
+    ``xp`` is the arrays' module (``numpy`` on 'cpu', CuPy on 'cuda'): one update
+    serves every device and keeps the state where the parameter is.
+
     Shape: ``param``, ``grad`` and ``momentum_buffer`` all have the parameter's shape."""
     dt = param.dtype.type
     grad = -grad if maximize else grad
@@ -121,9 +127,9 @@ def sgd_update(
     buf = momentum_buffer
     if momentum != 0:
         if buf is None:
-            buf = np.array(grad, copy=True)  # first step: the buffer is the gradient, undamped
+            buf = grad.copy()  # first step: the buffer is the gradient, undamped
         else:
-            np.multiply(buf, dt(momentum), out=buf)
+            xp.multiply(buf, dt(momentum), out=buf)
             buf += dt(1 - dampening) * grad if dampening != 0 else grad
         grad = grad + dt(momentum) * buf if nesterov else buf
     param += dt(-lr) * grad

@@ -45,7 +45,10 @@ class ConversionMixin:
 
     def to(self, *args: Any, **kwargs: Any) -> Self:
         """Mirrors ``Module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``,
-        ``.to(tensor)``: converts in place (floating-point tensors only change dtype)."""
+        ``.to(tensor)``: converts in place and returns self. Parameters keep their identity
+        (an optimizer built before still holds them) and their ``.grad`` follows; buffers are
+        replaced by converted copies, as in PyTorch. Only floating-point tensors change
+        dtype; asking for 'cuda' where it is unavailable raises RuntimeError saying why."""
         target_device = kwargs.pop("device", None)
         target_dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)

@@ -2,8 +2,9 @@
 
 Keys are dotted paths in registration order: a module's own parameters, then its persistent
 buffers, then each child's entries (``0.weight``, ``features.3.bias``,
-``bn.num_batches_tracked``). Loading copies into the existing tensors, so Parameter objects
-(and the optimizers holding them) stay valid."""
+``bn.num_batches_tracked``). Loading copies into the existing tensors, on their device
+whatever device the checkpoint's tensors are on, so Parameter objects (and the optimizers
+holding them) stay valid."""
 
 from __future__ import annotations
 
@@ -133,8 +134,8 @@ class StateDictMixin:
                 if assign:
                     self._assign_loaded(name, param, input_param)
                 else:
-                    with no_grad():
-                        param.copy_(input_param.detach())
+                    with no_grad():  # a checkpoint from another device is copied over
+                        param.copy_(input_param.detach().to(param.device))
             except Exception as ex:  # noqa: BLE001 (PyTorch collects every failure)
                 error_msgs.append(
                     f'While copying the parameter named "{key}", whose dimensions in the model '
