@@ -521,7 +521,12 @@ class MathMixin:
         return self._assign("fill_", value)
 
     def copy_(self, src):
-        """Mirrors ``Tensor.copy_`` (broadcasting ``src`` into this tensor's shape)."""
+        """Mirrors ``Tensor.copy_`` (broadcasting ``src`` into this tensor's shape); ``src``
+        may be on another device, and its gradient goes back there."""
+        from minigrad._tensor import Tensor
+
+        if isinstance(src, Tensor) and src.device != self.device:
+            src = src.to(self.device)
         return self._assign("copy_", src)
 
     def _assign(self, op: str, src):

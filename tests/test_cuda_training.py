@@ -77,3 +77,17 @@ def test_a_wrong_target_on_cuda_raises_at_the_next_sync():
     with pytest.raises(IndexError, match="target 7 is out of bounds for 4 classes"):
         loss.item()
     assert F.cross_entropy(x, mg.tensor([0, 3, 1], device="cuda")).item() > 0  # queue empty
+
+
+def test_copy_between_devices_carries_values_and_gradients():
+    """Mirrors ``Tensor.copy_`` across devices: values move, the gradient goes back."""
+    src = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    dst = mg.zeros(3, device="cuda")
+    dst.copy_(src * 2)
+    assert dst.device == mg.device("cuda") and dst.tolist() == [2.0, 4.0, 6.0]
+    (dst * mg.tensor([1.0, 10.0, 100.0], device="cuda")).sum().backward()
+    assert src.grad.device == mg.device("cpu")
+    assert src.grad.tolist() == [2.0, 20.0, 200.0]
+    back = mg.empty(3)
+    back.copy_(dst.detach())
+    assert back.tolist() == [2.0, 4.0, 6.0]
