@@ -123,6 +123,7 @@ def conv_cases(draw):
         geo=(tuple(s), tuple(pads), tuple(d), groups),
         dtype=draw(DTYPES),
         chunked=draw(st.booleans()),
+        algorithm=draw(st.sampled_from(["direct", "gemm"])),
         seed=draw(st.integers(0, 2**31 - 1)),
     )
 
@@ -132,9 +133,11 @@ def conv_cases(draw):
 def test_conv_kernels_match_cpu_and_reference(case):
     from minigrad._backends.cuda import conv as gconv
 
-    # chunked: grad_weight in several chunks plus the ordered second pass
+    # chunked: grad_weight in several chunks plus the ordered second pass; algorithm: the
+    # direct gathers or im2col + GEMM (conv_gemm.py)
     with patched(gconv, "_MIN_CHUNK", 1, when=case["chunked"]):
-        _check_conv(case)
+        with patched(gconv, "ALGORITHM", case["algorithm"]):
+            _check_conv(case)
 
 
 def _check_conv(case):
@@ -165,8 +168,26 @@ def _check_conv(case):
     p=st.integers(0, 1),
     op=st.integers(0, 2),
     seed=st.integers(0, 2**31 - 1),
+    algorithm=st.sampled_from(["direct", "gemm"]),
 )
-def test_conv_grad_input_is_conv_transpose_with_output_padding(nd, s, d, p, op, seed):
+def test_conv_grad_input_is_conv_transpose_with_output_padding(nd, s, d, p, op, seed, algorithm):
+    from minigrad._backends.cuda import conv as gconv
+
+    with patched(gconv, "ALGORITHM", algorithm):
+        _check_transpose(nd, s, d, p, op, seed)
+
+
+def test_auto_algorithm_picks_gemm_for_long_sums_and_refuses_unknown_names(monkeypatch):
+    from minigrad._backends.cuda import conv as gconv
+
+    assert not gconv._use_gemm((6, 1, 1, 5, 5), 1)  # LeNet's first layer: 25 terms
+    assert gconv._use_gemm((16, 6, 1, 5, 5), 1)  # its second: 150 terms
+    monkeypatch.setattr(gconv, "ALGORITHM", "fast")
+    with pytest.raises(ValueError, match="MINIGRAD_CUDA_CONV"):
+        gconv._use_gemm((16, 6, 1, 5, 5), 1)
+
+
+def _check_transpose(nd, s, d, p, op, seed):
     op = min(op, max(s, d) - 1)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((1, 2) + (2,) * nd)

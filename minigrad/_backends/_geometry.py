@@ -124,3 +124,12 @@ def pool_covering(i: int, n_out: int, k: int, s: int, p: int) -> tuple[int, int]
     first = (i + p - k) // s + 1
     stop = (i + p) // s + 1
     return (first if first > 0 else 0), (stop if stop < n_out else n_out)
+
+
+def conv_source(i, lo, k, s, d, n_out):
+    """The output index whose convolution tap ``k`` reads input position ``i`` (padding
+    ``lo`` before, stride ``s``, dilation ``d``, ``n_out`` outputs), or -1 if none does."""
+    q = i + lo - k * d
+    if q < 0 or q % s != 0 or q // s >= n_out:
+        return -1
+    return q // s

@@ -14,6 +14,7 @@ __all__ = [
     "max_pool_window",
     "avg_pool_window",
     "pool_covering",
+    "conv_source",
 ]
 
 adaptive_start = cuda.jit(device=True)(g.adaptive_start)
@@ -22,3 +23,4 @@ pad_source = cuda.jit(device=True)(g.pad_source)
 max_pool_window = cuda.jit(device=True)(g.max_pool_window)
 avg_pool_window = cuda.jit(device=True)(g.avg_pool_window)
 pool_covering = cuda.jit(device=True)(g.pool_covering)
+conv_source = cuda.jit(device=True)(g.conv_source)

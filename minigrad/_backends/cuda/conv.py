@@ -24,17 +24,37 @@ Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)``, ``y (N, C_out, *
 from __future__ import annotations
 
 import math
+import os
 
 from numba import cuda
 
 from .._geometry import conv_out_size
-from . import _arrays
+from . import _arrays, conv_gemm
+from ._geom import conv_source
 from ._launch import launch
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
 
 Ints = tuple[int, ...]
 Pairs = tuple[tuple[int, int], ...]
+
+# Which kernels run a convolution: "direct" (the gathers below), "gemm" (im2col + cuBLAS,
+# conv_gemm.py) or "auto": GEMM once each output sums at least GEMM_MIN_TERMS products, where
+# the direct kernels' rereads of the input start to dominate. benchmarks/bench_gpu.py
+# measures both per shape (MINIGRAD_CUDA_CONV picks one for a whole run).
+ALGORITHM = os.environ.get("MINIGRAD_CUDA_CONV", "auto")
+GEMM_MIN_TERMS = 32
+
+
+def _use_gemm(w_shape, groups: int) -> bool:
+    if ALGORITHM not in ("auto", "direct", "gemm"):
+        raise ValueError(
+            f"MINIGRAD_CUDA_CONV must be 'auto', 'direct' or 'gemm', got {ALGORITHM!r}"
+        )
+    if ALGORITHM != "auto":
+        return ALGORITHM == "gemm"
+    return math.prod(w_shape[1:]) >= GEMM_MIN_TERMS  # C_in/g * K terms per output
+
 
 # grad_weight splits the positions into chunks until about this many threads run.
 _WEIGHT_THREADS = 1 << 16
@@ -76,15 +96,6 @@ def _conv_fwd_kernel(x, w, y, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, groups):
         y[b, co, od, oh, ow] = acc
 
 
-@cuda.jit(device=True)
-def _source(i, lo, k, s, d, n_out):
-    """Output index whose tap ``k`` reads padded position ``i + lo``, or -1 if none."""
-    q = i + lo - k * d
-    if q < 0 or q % s != 0 or q // s >= n_out:
-        return -1
-    return q // s
-
-
 @cuda.jit
 def _conv_input_bwd_kernel(gy, w, gx, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, groups):
     # gy (N, C_out, OD, OH, OW), w (C_out, C_in/g, KD, KH, KW) -> gx (N, C_in, D, H, W)
@@ -108,15 +119,15 @@ def _conv_input_bwd_kernel(gy, w, gx, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, 
         for j in range(cog):
             co = co0 + j
             for kd in range(kd_):
-                od = _source(i_d, lo_d, kd, sd, dd, od_)
+                od = conv_source(i_d, lo_d, kd, sd, dd, od_)
                 if od < 0:
                     continue
                 for kh in range(kh_):
-                    oh = _source(i_h, lo_h, kh, sh, dh, oh_)
+                    oh = conv_source(i_h, lo_h, kh, sh, dh, oh_)
                     if oh < 0:
                         continue
                     for kw in range(kw_):
-                        ow = _source(i_w, lo_w, kw, sw, dw, ow_)
+                        ow = conv_source(i_w, lo_w, kw, sw, dw, ow_)
                         if ow >= 0:
                             acc += w[co, cl, kd, kh, kw] * gy[b, co, od, oh, ow]
         gx[b, ci, i_d, i_h, i_w] = acc
@@ -208,6 +219,9 @@ def conv_forward(x, w, stride: Ints, padding: Pairs, dilation: Ints, groups: int
     s, lo, hi, d = _geometry(nd, stride, padding, dilation)
     k5 = tuple(w5.shape[2:])
     out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
+    if _use_gemm(w5.shape, groups):
+        y5 = conv_gemm.forward(x5, w5, out5, lo, s, d, int(groups))
+        return y5.reshape(tuple(y5.shape[:2]) + out5[3 - nd :])
     y5 = _arrays.empty((x5.shape[0], w5.shape[0]) + out5, x.dtype)
     launch(_conv_fwd_kernel, y5.size, x5, w5, y5, *lo, *s, *d, int(groups))
     return y5.reshape(tuple(y5.shape[:2]) + out5[3 - nd :])
@@ -225,6 +239,9 @@ def conv_grad_input(
     gy5 = _lift(gy)
     w5 = _lift(w.astype(gy.dtype, copy=False))
     s, lo, _, d = _geometry(nd, stride, padding, dilation)
+    if _use_gemm(w5.shape, groups):
+        gx5 = conv_gemm.grad_input(gy5, w5, _lift_shape(in_shape, nd), lo, s, d, int(groups))
+        return gx5.reshape(tuple(int(v) for v in in_shape))
     gx5 = _arrays.empty(_lift_shape(in_shape, nd), gy.dtype)
     launch(_conv_input_bwd_kernel, gx5.size, gy5, w5, gx5, *lo, *s, *d, int(groups))
     return gx5.reshape(tuple(int(v) for v in in_shape))
@@ -242,6 +259,9 @@ def conv_grad_weight(
     gy5 = _lift(gy.astype(x.dtype, copy=False))
     s, lo, _, d = _geometry(nd, stride, padding, dilation)
     w5_shape = _lift_shape(w_shape, nd)
+    if _use_gemm(w5_shape, groups):
+        gw5 = conv_gemm.grad_weight(x5, gy5, w5_shape, lo, s, d, int(groups))
+        return gw5.reshape(tuple(int(v) for v in w_shape))
     n_weights = math.prod(w5_shape)
     positions = gy5.shape[0] * math.prod(gy5.shape[2:])
     chunks = max(1, min(-(-_WEIGHT_THREADS // max(n_weights, 1)), positions // _MIN_CHUNK))
