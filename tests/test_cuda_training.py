@@ -91,3 +91,11 @@ def test_copy_between_devices_carries_values_and_gradients():
     back = mg.empty(3)
     back.copy_(dst.detach())
     assert back.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_synchronize_reads_the_queued_device_checks():
+    x = mg.randn(2, 3, device="cuda")
+    F.nll_loss(x, mg.tensor([5, 0], device="cuda"))  # no wait here
+    with pytest.raises(IndexError, match="target 5 is out of bounds for 3 classes"):
+        mg.cuda.synchronize()
+    mg.cuda.synchronize()  # the queue is empty again

@@ -54,7 +54,7 @@ def _run(case, ex, device, dtype):
 
 @pytest.mark.parametrize("case", OPS, ids=lambda c: c.name)
 @settings(
-    max_examples=4,  # the simulator runs each GPU thread as a Python thread
+    max_examples=8,  # the simulator runs each GPU thread as a Python thread
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,  # device and launch sizes are the same per draw
         HealthCheck.too_slow,

@@ -97,13 +97,16 @@ def synchronize(device=None) -> None:
     """Mirrors ``torch.cuda.synchronize``: waits until all work queued on the GPU (CuPy's
     operations and minigrad's kernels, which run on CuPy's current stream) has finished.
     Under the simulator every operation has finished when it returns, so this only checks
-    the device."""
-    _check_device(device, "synchronize")
-    if _simulated():
-        return
-    import cupy
+    the device. Device-side checks queued since the last wait (``_device_checks``) are
+    read here and raise, as PyTorch reports a device-side assert at the next sync."""
+    from minigrad._device_checks import raise_pending
 
-    cupy.cuda.Device().synchronize()
+    _check_device(device, "synchronize")
+    if not _simulated():
+        import cupy
+
+        cupy.cuda.Device().synchronize()
+    raise_pending()
 
 
 def empty_cache() -> None:
