@@ -30,7 +30,7 @@ from numba import cuda
 
 from .._geometry import conv_out_size
 from . import _arrays, conv_gemm
-from ._geom import conv_source
+from ._geom import conv_source, unravel3
 from ._launch import launch
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
@@ -70,14 +70,8 @@ def _conv_fwd_kernel(x, w, y, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, groups):
     od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
     cog = c_out // groups
     for t in range(cuda.grid(1), y.size, cuda.gridsize(1)):
-        ow = t % ow_
-        r = t // ow_
-        oh = r % oh_
-        r //= oh_
-        od = r % od_
-        r //= od_
-        co = r % c_out
-        b = r // c_out
+        r, od, oh, ow = unravel3(t, od_, oh_, ow_)
+        b, co = r // c_out, r % c_out
         ci0 = (co // cog) * cig
         acc = y.dtype.type(0)
         for cl in range(cig):
@@ -105,14 +99,8 @@ def _conv_input_bwd_kernel(gy, w, gx, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, 
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
     cog = c_out // groups
     for t in range(cuda.grid(1), gx.size, cuda.gridsize(1)):
-        i_w = t % inw
-        r = t // inw
-        i_h = r % inh
-        r //= inh
-        i_d = r % ind
-        r //= ind
-        ci = r % c_in
-        b = r // c_in
+        r, i_d, i_h, i_w = unravel3(t, ind, inh, inw)
+        b, ci = r // c_in, r % c_in
         cl = ci % cig
         co0 = (ci // cig) * cog
         acc = gx.dtype.type(0)
@@ -143,12 +131,7 @@ def _conv_weight_bwd_kernel(x, gy, part, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, d
     cog = c_out // groups
     positions = nb * od_ * oh_ * ow_
     for t in range(cuda.grid(1), part.size, cuda.gridsize(1)):
-        kw = t % kw_
-        r = t // kw_
-        kh = r % kh_
-        r //= kh_
-        kd = r % kd_
-        r //= kd_
+        r, kd, kh, kw = unravel3(t, kd_, kh_, kw_)
         cl = r % cig
         r //= cig
         co = r % c_out
@@ -156,12 +139,7 @@ def _conv_weight_bwd_kernel(x, gy, part, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, d
         ci = (co // cog) * cig + cl
         acc = part.dtype.type(0)
         for m in range(c * positions // chunks, (c + 1) * positions // chunks):
-            ow = m % ow_
-            q = m // ow_
-            oh = q % oh_
-            q //= oh_
-            od = q % od_
-            b = q // od_
+            b, od, oh, ow = unravel3(m, od_, oh_, ow_)
             i_d = od * sd - lo_d + kd * dd
             i_h = oh * sh - lo_h + kh * dh
             i_w = ow * sw - lo_w + kw * dw

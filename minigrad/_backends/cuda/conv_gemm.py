@@ -18,7 +18,7 @@ from __future__ import annotations
 from numba import cuda
 
 from . import _arrays
-from ._geom import conv_source
+from ._geom import conv_source, unravel3
 from ._launch import launch
 
 __all__ = ["forward", "grad_input", "grad_weight"]
@@ -30,23 +30,11 @@ def _im2col_kernel(x, cols, kd_, kh_, kw_, od_, oh_, ow_, lo_d, lo_h, lo_w, sd, 
     # Grid-stride over cols: one writer per element.
     ind, inh, inw = x.shape[2], x.shape[3], x.shape[4]
     n_cols = cols.shape[1]
-    k_size = kd_ * kh_ * kw_
-    positions = od_ * oh_ * ow_
     for t in range(cuda.grid(1), cols.size, cuda.gridsize(1)):
         col = t % n_cols
         row = t // n_cols
-        p = col % positions
-        b = col // positions
-        ow = p % ow_
-        q = p // ow_
-        oh = q % oh_
-        od = q // oh_
-        k = row % k_size
-        ci = row // k_size
-        kw = k % kw_
-        q = k // kw_
-        kh = q % kh_
-        kd = q // kh_
+        b, od, oh, ow = unravel3(col, od_, oh_, ow_)
+        ci, kd, kh, kw = unravel3(row, kd_, kh_, kw_)
         i_d = od * sd - lo_d + kd * dd
         i_h = oh * sh - lo_h + kh * dh
         i_w = ow * sw - lo_w + kw * dw
@@ -66,14 +54,8 @@ def _col2im_kernel(
     k_size = kd_ * kh_ * kw_
     positions = od_ * oh_ * ow_
     for t in range(cuda.grid(1), gx.size, cuda.gridsize(1)):
-        i_w = t % inw
-        r = t // inw
-        i_h = r % inh
-        r //= inh
-        i_d = r % ind
-        r //= ind
-        ci = r % c_in
-        b = r // c_in
+        r, i_d, i_h, i_w = unravel3(t, ind, inh, inw)
+        b, ci = r // c_in, r % c_in
         acc = gx.dtype.type(0)
         for kd in range(kd_):
             od = conv_source(i_d, lo_d, kd, sd, dd, od_)
