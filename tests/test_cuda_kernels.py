@@ -447,7 +447,7 @@ _PTX_SCRIPT = textwrap.dedent(
     dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
     from numba import cuda
     from numba import types as nt
-    from minigrad._backends.cuda import conv, pad, pool
+    from minigrad._backends.cuda import conv, conv_gemm, pad, pool
 
     i8, b1 = nt.int64, nt.boolean
     n = 0
@@ -465,6 +465,8 @@ _PTX_SCRIPT = textwrap.dedent(
             (conv._conv_input_bwd_kernel, (A(5), A(5), A(5)) + (i8,) * 10),
             (conv._conv_weight_bwd_kernel, (A(5), A(5), A(6)) + (i8,) * 10),
             (conv._sum_chunks_kernel, (A(2), A(1))),
+            (conv_gemm._im2col_kernel, (A(5), A(2)) + (i8,) * 15),
+            (conv_gemm._col2im_kernel, (A(2), A(5)) + (i8,) * 15),
         ]
         for kernel, sig in sigs:
             cuda.compile_ptx(kernel.py_func, sig, cc=(9, 0))
@@ -485,4 +487,4 @@ def test_every_kernel_compiles_to_ptx():
         if "libNVVM cannot be found" in run.stderr or "NvvmSupportError" in run.stderr:
             pytest.skip("libNVVM is not installed")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.split()[-1] == "22"
+    assert run.stdout.split()[-1] == "26"
