@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 from minigrad._errors import ArgumentError
@@ -52,9 +53,11 @@ CPU = device("cpu")
 CUDA = device("cuda", 0)
 
 
+@functools.cache
 def _cuda_problem() -> str | None:
-    """Why 'cuda' cannot be used here, or None when it can. Simulator mode
-    (``MINIGRAD_CUDA_SIM=1``) needs only Numba; a real GPU needs numba-cuda and CuPy."""
+    """Why 'cuda' cannot be used here, or None when it can (found once per process: every
+    ``.to('cuda')`` asks). Simulator mode (``MINIGRAD_CUDA_SIM=1``) needs only Numba; a
+    real GPU needs numba-cuda and CuPy."""
     if importlib.util.find_spec("numba") is None:
         return "Numba is not installed"
     from numba import config, cuda
