@@ -162,20 +162,32 @@ def _mg_setup(smoke: bool):
 
 
 def _mg_versions(mg) -> dict:
-    import numba
+    """Versions from the package metadata: importing CuPy here could fail before the report
+    says why."""
+    from importlib.metadata import PackageNotFoundError, version
 
     from minigrad._backends.cuda import _arrays
+    from minigrad._device import _cuda_problem
 
-    v = {"numpy": np.__version__, "numba": numba.__version__, "simulator": _arrays.SIMULATOR}
-    try:
-        from importlib.metadata import version
+    def v(dist):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return None
 
-        v["numba-cuda"] = version("numba-cuda")
-    except Exception:
-        v["numba-cuda"] = "not installed"
-    if not _arrays.SIMULATOR:
-        v["cupy"] = _arrays.array_module().__version__
-    return v
+    found = {d: v(d) for d in ("numpy", "numba", "numba-cuda")}
+    found["cupy"] = next(filter(None, map(v, ("cupy-cuda13x", "cupy-cuda12x", "cupy"))), None)
+    out = {k: val for k, val in found.items() if val}
+    out["simulator"] = _arrays.SIMULATOR
+    out["cuda_problem"] = _cuda_problem()
+    return out
+
+
+def _require_cuda(mg) -> None:
+    if not mg.cuda.is_available():
+        from minigrad._device import _cuda_problem
+
+        raise RuntimeError(f"minigrad.cuda.is_available() is False: {_cuda_problem()}")
 
 
 def mg_kernels(args) -> None:
@@ -184,6 +196,11 @@ def mg_kernels(args) -> None:
     from minigrad._backends.cuda import _arrays
 
     emit(versions=_mg_versions(mg))
+    try:
+        _require_cuda(mg)
+    except RuntimeError as exc:
+        emit(case="(all)", error=_error(exc))
+        return
     last = []
 
     def array_sync():  # without mg.cuda.synchronize: reading one element waits for the stream
@@ -239,6 +256,7 @@ def mg_model(args, name: str) -> None:
     shape = MODELS[name][1 if args.smoke else 0]
     params = None
     try:
+        _require_cuda(mg)
         mg.manual_seed(0)
         build = {
             "LeNet": lambda: models.lenet(),
@@ -396,7 +414,8 @@ def report(args) -> str:
         mg_rows[what] = [r for r in rows if "versions" not in r]
         if problem:
             problems[what] = problem
-            notes.append(f"minigrad {what}: {problem}")
+            if what == "kernels":  # a model's row says it itself
+                notes.append(f"minigrad {what}: {problem}")
     th_rows, problem = run_worker("torch", args, timeouts["torch"])
     th_versions = next((r["versions"] for r in th_rows if "versions" in r), {})
     if problem:
@@ -408,6 +427,8 @@ def report(args) -> str:
 
     lines = ["## minigrad on 'cuda' vs PyTorch CUDA (`benchmarks/gpu_bench.py`)", ""]
     mode = "simulator (MINIGRAD_CUDA_SIM=1)" if versions.get("simulator") else "GPU"
+    if versions.get("cuda_problem"):
+        mode = f"no CUDA ({versions['cuda_problem']})"
     mg_v = ", ".join(
         f"{k} {versions[k]}" for k in ("numpy", "numba", "numba-cuda", "cupy") if k in versions
     )
@@ -452,7 +473,9 @@ def report(args) -> str:
         a_mg = mg_r.get("arch") if mg_r else None
         a_th = th_r.get("arch") if th_r else None
         same = a_mg is None or a_th is None or a_mg == a_th
-        params = f"{p_mg} / {p_th}" + ("" if same else " MISMATCH (layer names or shapes)")
+        params = f"{p_mg or '-'} / {p_th or '-'}" + (
+            "" if same else " MISMATCH (layer names or shapes)"
+        )
         lines.append(
             f"| {name} | {shape} | {mg_ms} | {th_ms} | {ratio} | {target} | {mg_syncs} | "
             f"{th_syncs} | {h2d} | {params} |"
