@@ -254,7 +254,7 @@ def mg_model(args, name: str) -> None:
 
     emit(versions=_mg_versions(mg))
     shape = MODELS[name][1 if args.smoke else 0]
-    params = None
+    params = arch = None
     try:
         _require_cuda(mg)
         mg.manual_seed(0)
@@ -293,6 +293,7 @@ def mg_model(args, name: str) -> None:
             model=name,
             shape=list(shape),
             params=params,
+            arch=arch,
             ms=ms,
             steps=n,
             syncs=c.syncs / counted,
@@ -302,7 +303,7 @@ def mg_model(args, name: str) -> None:
             loss=float(losses[-1].item()),
         )
     except Exception as exc:
-        emit(model=name, shape=list(shape), params=params, error=_error(exc))
+        emit(model=name, shape=list(shape), params=params, arch=arch, error=_error(exc))
 
 
 # -- torch ------------------------------------------------------------------------------------
@@ -328,7 +329,7 @@ def torch_worker(args) -> None:
     names = args.models.split(",")
     for name in names:
         shape = MODELS[name][1 if args.smoke else 0]
-        params = None
+        params = arch = None
         try:
             model = tb.MODELS[name]()
             params, arch = _architecture(model)
@@ -355,7 +356,7 @@ def torch_worker(args) -> None:
                 syncs = sum("synchroniz" in str(w.message) for w in caught) / 3
             emit(model=name, params=params, arch=arch, ms=ms, steps=n, syncs=syncs, device=device)
         except Exception as exc:
-            emit(model=name, params=params, error=_error(exc))
+            emit(model=name, params=params, arch=arch, error=_error(exc))
     convs, pools = kernel_cases(args.smoke)
     cases = [(n, tb.conv_case(x, w, gy, pad, g, device)) for n, x, w, gy, pad, g in convs]
     cases += [(n, tb.pool_case(kd, x, gy, k, s, p, device)) for n, kd, k, s, p, x, gy in pools]
