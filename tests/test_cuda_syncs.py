@@ -29,7 +29,9 @@ def test_each_host_wait_counts_once(syncs):
         assert x.cpu().tolist() == [1.0, 1.0, 1.0]
         assert x.tolist() == [1.0, 1.0, 1.0]
     assert dict(c.by_kind) == {"item": 2, "bool": 1, "to_host": 1, "tolist": 1}
-    assert c.syncs == 5 and c.h2d == 0 and not c.unhooked
+    assert c.syncs == 5 and c.h2d == 0
+    if syncs._arrays.SIMULATOR:  # on a GPU some CuPy types may refuse a wrapper; listed there
+        assert not c.unhooked, c.unhooked
 
 
 def test_device_work_alone_does_not_sync(syncs):
