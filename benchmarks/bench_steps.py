@@ -9,6 +9,9 @@ LeNet (sigmoid, average pooling) on 256x1x28x28 with SGD lr 0.9. Warm-up steps f
 (compilation, caches), then the median of ``--steps`` steps. torch runs with
 ``torch.set_num_threads(threads)``, minigrad with ``mg.set_num_threads(threads)``.
 
+``--before DIR`` adds a column for the minigrad found in DIR (an older checkout, for example
+``git archive COMMIT minigrad | tar -x -C DIR``), timed the same way in the same run.
+
 ``--busy-core`` starts one background process that keeps one core busy (a Python loop that
 stops by itself after ``--busy-seconds``) for the whole measurement, as another job on a
 shared machine would. ``--env K=V`` sets an environment variable in the worker processes only
@@ -137,10 +140,10 @@ def torch_step(model: str, threads: int):
     return step
 
 
-def worker(framework: str, model: str, threads: int, steps: int, warmup: int) -> None:
+def worker(framework, model, threads, steps, warmup, root) -> None:
     import numpy as np  # noqa: F401  (first, as in a user script)
 
-    sys.path.insert(0, ROOT)
+    sys.path.insert(0, root)
     step = (torch_step if framework == "torch" else minigrad_step)(model, threads)
     for _ in range(warmup):
         step()
@@ -152,11 +155,12 @@ def worker(framework: str, model: str, threads: int, steps: int, warmup: int) ->
     print(json.dumps({"ms": 1e3 * statistics.median(times)}), flush=True)
 
 
-def run_worker(framework, model, args) -> float:
+def run_worker(framework, model, args, root=ROOT) -> float:
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--only", model]
-    cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
+    cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup), "--root", root]
     cmd += ["--threads", str(args.threads)]
     env = dict(os.environ)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     for kv in args.env:
         k, _, v = kv.partition("=")
         env[k] = v
@@ -179,10 +183,12 @@ def main() -> None:
     parser.add_argument("--busy-seconds", type=float, default=900.0)
     parser.add_argument("--env", action="append", default=[], metavar="K=V")
     parser.add_argument("--frameworks", default="minigrad,torch")
+    parser.add_argument("--before", metavar="DIR", help="also time the minigrad in DIR")
+    parser.add_argument("--root", default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.only, args.threads, args.steps, args.warmup)
+        worker(args.worker, args.only, args.threads, args.steps, args.warmup, args.root)
         return
     busy = None
     if args.busy_core:
@@ -191,7 +197,10 @@ def main() -> None:
     try:
         rows = []
         for model in [args.only] if args.only else MODELS:
-            ms = {fw: run_worker(fw, model, args) for fw in args.frameworks.split(",")}
+            ms = {}
+            if args.before:
+                ms["before"] = run_worker("minigrad", model, args, os.path.abspath(args.before))
+            ms.update({fw: run_worker(fw, model, args) for fw in args.frameworks.split(",")})
             rows.append((model, ms))
             print(json.dumps({"model": model, **ms}), flush=True)
     finally:
@@ -201,8 +210,10 @@ def main() -> None:
     print(f"\nthreads={args.threads} busy_core={args.busy_core} env={args.env}")
     for model, ms in rows:
         line = f"{model:<9} " + "  ".join(f"{fw} {v:8.1f} ms" for fw, v in ms.items())
-        if "minigrad" in ms and "torch" in ms:
-            line += f"  ratio {ms['minigrad'] / ms['torch']:.2f}"
+        if "torch" in ms:
+            for fw in ("before", "minigrad"):
+                if fw in ms:
+                    line += f"  {fw}/torch {ms[fw] / ms['torch']:.2f}"
         print(line)
 
 

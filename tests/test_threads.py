@@ -192,12 +192,52 @@ def test_policy_holds_when_numpy_is_imported_first():
     assert res["idle_ticks"] <= 5
 
 
+# --- run_tasks: the splitter of BLAS-only work ----------------------------------------------
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_run_tasks_runs_each_task_once(n_threads):
+    seen = []
+    _threads.run_tasks(lambda i, slot: seen.append((i, slot)), 7, n_threads)
+    assert sorted(i for i, _ in seen) == list(range(7))
+    assert {slot for _, slot in seen} <= set(range(n_threads))
+
+
+def test_run_tasks_raises_the_first_error():
+    def task(i, slot):
+        if i == 3:
+            raise KeyError("task 3")
+
+    with pytest.raises(KeyError, match="task 3"):
+        _threads.run_tasks(task, 6, 2)
+    _threads.run_tasks(lambda i, slot: None, 4, 2)  # the helpers still serve later calls
+
+
+def test_shifted_conv_splits_tiles_over_threads(monkeypatch):
+    from minigrad._backends.cpu import conv
+
+    calls = []
+    real = conv.run_tasks
+
+    def spy(task, n_tasks, n_threads):
+        calls.append((n_tasks, n_threads))
+        return real(task, n_tasks, n_threads)
+
+    monkeypatch.setattr(conv, "run_tasks", spy)
+    mg.set_num_threads(min(2, _pool_size()))
+    x = mg.randn(48, 32, 10, 10, requires_grad=True)
+    w = mg.randn(32, 32, 3, 3, requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert calls and max(n for n, _ in calls) > 1
+    assert {t for _, t in calls} == {min(2, _pool_size())}
+
+
 # --- identical results for 1 and 2 threads ------------------------------------------------
 
 
-def _conv_case(seed, c_in, c_out, stride, groups=1):
+def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3):
     rng = np.random.default_rng(seed)
-    x = mg.tensor(rng.standard_normal((3, c_in, 10, 10), dtype=np.float32), requires_grad=True)
+    x = mg.tensor(rng.standard_normal((batch, c_in, 10, 10), dtype=np.float32), requires_grad=True)
     w = mg.tensor(
         rng.standard_normal((c_out, c_in // groups, 3, 3), dtype=np.float32), requires_grad=True
     )
@@ -208,15 +248,22 @@ def _conv_case(seed, c_in, c_out, stride, groups=1):
 
 @two_threads
 @pytest.mark.parametrize(
-    "c_in, c_out, stride, groups",
-    [(3, 8, 1, 1), (32, 32, 1, 1), (4, 4, 2, 1), (32, 32, 2, 1), (16, 16, 1, 16)],
-    ids=["flat", "shifted", "direct", "im2col", "depthwise"],
+    "c_in, c_out, stride, groups, batch",
+    [
+        (3, 8, 1, 1, 3),
+        (32, 32, 1, 1, 3),
+        (32, 32, 1, 1, 48),  # several batch tiles, split over the threads
+        (4, 4, 2, 1, 3),
+        (32, 32, 2, 1, 3),
+        (16, 16, 1, 16, 3),
+    ],
+    ids=["flat", "shifted", "shifted-tiles", "direct", "im2col", "depthwise"],
 )
-def test_conv_identical_for_1_and_2_threads(c_in, c_out, stride, groups):
+def test_conv_identical_for_1_and_2_threads(c_in, c_out, stride, groups, batch):
     mg.set_num_threads(1)
-    one = _conv_case(7, c_in, c_out, stride, groups)
+    one = _conv_case(7, c_in, c_out, stride, groups, batch)
     mg.set_num_threads(2)
-    two = _conv_case(7, c_in, c_out, stride, groups)
+    two = _conv_case(7, c_in, c_out, stride, groups, batch)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
 
