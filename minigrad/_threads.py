@@ -71,9 +71,10 @@ def set_num_threads(num_threads: int) -> None:
     """Mirrors ``torch.set_num_threads``: the number of threads minigrad's CPU kernels use.
 
     Governs Numba's parallel kernels (``numba.set_num_threads``) for every Python thread that
-    calls minigrad; BLAS stays on one thread inside minigrad either way (see this module's
-    docstring). At most ``numba.config.NUMBA_NUM_THREADS`` (the usable cores unless the
-    ``NUMBA_NUM_THREADS`` environment variable says otherwise before Numba starts).
+    calls minigrad, and the number of threads that share minigrad's BLAS-only work, each
+    with BLAS on one thread (see this module's docstring). At most
+    ``numba.config.NUMBA_NUM_THREADS`` (the usable cores unless the ``NUMBA_NUM_THREADS``
+    environment variable says otherwise before Numba starts).
     Results are identical for every thread count."""
     global _num_threads
     if isinstance(num_threads, bool) or not hasattr(num_threads, "__index__"):
