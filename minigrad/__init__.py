@@ -9,9 +9,10 @@ from __future__ import annotations
 import os as _os
 
 # OpenBLAS worker threads spin for a while after each matrix product; on a small machine
-# they then take the cores that the next Numba kernel needs (a LeNet training step ran
-# 2.5x slower). A short timeout lets them sleep at once. It only takes effect when NumPy
-# is first imported after minigrad, and a value the user set wins.
+# they then take the cores that the next Numba kernel needs. minigrad's own products run BLAS
+# on one thread whatever the import order (minigrad/_threads.py); this short timeout also
+# puts to sleep the workers of the user's own NumPy products between minigrad calls. It only
+# takes effect when NumPy is first imported after minigrad, and a value the user set wins.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # MINIGRAD_CUDA_SIM=1: 'cuda' tensors and the @cuda.jit kernels run on Numba's CUDA
 # simulator, on the CPU, for stepping through GPU code without a GPU. Numba reads its
