@@ -9,9 +9,10 @@ from __future__ import annotations
 import os as _os
 
 # OpenBLAS worker threads spin for a while after each matrix product; on a small machine
-# they then take the cores that the next Numba kernel needs (a LeNet training step ran
-# 2.5x slower). A short timeout lets them sleep at once. It only takes effect when NumPy
-# is first imported after minigrad, and a value the user set wins.
+# they then take the cores that the next Numba kernel needs. minigrad's own products run BLAS
+# on one thread whatever the import order (minigrad/_threads.py); this short timeout also
+# puts to sleep the workers of the user's own NumPy products between minigrad calls. It only
+# takes effect when NumPy is first imported after minigrad, and a value the user set wins.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # MINIGRAD_CUDA_SIM=1: 'cuda' tensors and the @cuda.jit kernels run on Numba's CUDA
 # simulator, on the CPU, for stepping through GPU code without a GPU. Numba reads its
@@ -48,6 +49,7 @@ from minigrad._factories import (  # noqa: E402
 )
 from minigrad._random import initial_seed, manual_seed, seed  # noqa: E402
 from minigrad._tensor import Size, Tensor  # noqa: E402
+from minigrad._threads import get_num_threads, set_num_threads  # noqa: E402
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 
 float = float32  # noqa: A001 (torch.float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from minigrad._threads import blas_threads_for
 from minigrad.autograd.function import Function
 from minigrad.ops.elementwise import unbroadcast
 
@@ -14,7 +15,8 @@ class MatMulFn(Function):
     def forward(ctx, a, b):
         xp = ctx.xp
         ctx.save_for_backward(a, b)
-        return xp.matmul(a._array, b._array)
+        with blas_threads_for(xp):  # one owner of the CPU cores: minigrad/_threads.py
+            return xp.matmul(a._array, b._array)
 
     @staticmethod
     def backward(ctx, g):
@@ -28,8 +30,13 @@ class MatMulFn(Function):
         if b.ndim == 1:
             gv = gv[..., None]
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = unbroadcast(xp.matmul(gv, xp.swapaxes(bv, -1, -2)), av.shape).reshape(a.shape)
-        if ctx.needs_input_grad[1]:
-            gb = unbroadcast(xp.matmul(xp.swapaxes(av, -1, -2), gv), bv.shape).reshape(b.shape)
+        with blas_threads_for(xp):
+            if ctx.needs_input_grad[0]:
+                ga = xp.matmul(gv, xp.swapaxes(bv, -1, -2))
+            if ctx.needs_input_grad[1]:
+                gb = xp.matmul(xp.swapaxes(av, -1, -2), gv)
+        if ga is not None:
+            ga = unbroadcast(ga, av.shape).reshape(a.shape)
+        if gb is not None:
+            gb = unbroadcast(gb, bv.shape).reshape(b.shape)
         return ga, gb

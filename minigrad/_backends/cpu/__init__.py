@@ -1,22 +1,47 @@
 """CPU backend: Numba-compiled kernels on NumPy arrays, one host wrapper per name in
 ``minigrad._backends.KERNELS``, and ``xp`` (``numpy``), the array module of this backend.
-Importing this module imports Numba (not torch, never)."""
+Importing this module imports Numba (not torch, never).
+
+Every wrapper runs under ``minigrad._threads``' policy: Numba's pool at
+``minigrad.get_num_threads()`` threads, and NumPy's BLAS on one thread while it runs, so the
+two pools never compete for the cores.
+"""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as xp
 
-from .conv import conv_forward, conv_grad_input, conv_grad_weight
-from .pad import pad_backward, pad_forward
-from .pool import (
-    adaptive_avg_pool_backward,
-    adaptive_avg_pool_forward,
-    adaptive_max_pool_forward,
-    avg_pool_backward,
-    avg_pool_forward,
-    max_pool_backward,
-    max_pool_forward,
-)
+from minigrad._threads import blas_single_thread, use_numba_threads
+
+from . import conv, pad, pool
+
+
+def _owned(kernel):
+    """``kernel`` run with Numba's pool at the user's thread count and BLAS on one thread."""
+
+    @functools.wraps(kernel)
+    def run(*args, **kwargs):
+        use_numba_threads()
+        with blas_single_thread():
+            return kernel(*args, **kwargs)
+
+    return run
+
+
+conv_forward = _owned(conv.conv_forward)
+conv_grad_input = _owned(conv.conv_grad_input)
+conv_grad_weight = _owned(conv.conv_grad_weight)
+max_pool_forward = _owned(pool.max_pool_forward)
+max_pool_backward = _owned(pool.max_pool_backward)
+avg_pool_forward = _owned(pool.avg_pool_forward)
+avg_pool_backward = _owned(pool.avg_pool_backward)
+adaptive_avg_pool_forward = _owned(pool.adaptive_avg_pool_forward)
+adaptive_avg_pool_backward = _owned(pool.adaptive_avg_pool_backward)
+adaptive_max_pool_forward = _owned(pool.adaptive_max_pool_forward)
+pad_forward = _owned(pad.pad_forward)
+pad_backward = _owned(pad.pad_backward)
 
 __all__ = [
     "xp",

@@ -15,9 +15,9 @@ per call, one of four ways to do the work (benchmarks/RESULTS.md has the measure
   row width and the extra columns dropped.
 * ``"shifted"`` (stride 1, many channels): the same shifts as BLAS calls, one
   ``(C_out, C_in) @ (C_in, pixels)`` matmul per tap on a strided view, no column buffer.
-  Only NumPy runs on this path, so Numba's and OpenBLAS's thread pools never take turns (a
-  Numba kernel started while OpenBLAS's worker still spins after a call runs several times
-  slower on two cores).
+  Only NumPy runs on this path; its batch tiles are split over the user's thread count, each
+  thread calling BLAS on one thread (``minigrad._threads``), so Numba's and BLAS's pools
+  never compete for the cores.
 * ``"direct"`` (stride > 1, few channels): row loops in Numba.
 * ``"im2col"`` (stride > 1, many channels): column buffer + one matmul per group and tile.
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
 from ._jit import njit_par, prange
 from .pad import _pad_constant_fwd_kernel
@@ -466,9 +467,11 @@ def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
     its weights, block ``b`` of the columns belonging to the tap shifted by ``b * dw``. The
     result goes to ``out5 (N, C_out, OD, OH, OW)``. Within a channel-major tile every operand
     is a plain strided matrix; outputs are computed at the padded row width and the extra
-    columns dropped. Only NumPy runs here, so Numba's and BLAS's thread pools never contend.
+    columns dropped. Only NumPy runs here: the batch tiles are split over the user's thread
+    count by ``run_tasks``, each thread calling BLAS on one thread while Numba's pool sleeps.
+    Tiles do not depend on the thread count, so neither does the result.
     """
-    nb, c_src = src5.shape[:2]
+    nb, c_src, d_, h_, w_ = src5.shape
     plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
     pl = plane[0] * plane[1] * plane[2]
     c_out = out5.shape[1]
@@ -479,10 +482,26 @@ def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
     kw_ = kcs // csg
     per_sample = (c_src + kw_ * csg + 2 * c_out) * pl * src5.itemsize
     nt = _tile(nb, per_sample, _SHIFT_TILE_BYTES)
-    acc = np.empty((c_out, nt * pl), dtype=src5.dtype)
-    part = np.empty((cog, nt * pl), dtype=src5.dtype)
-    stack_buf = np.empty(kcs * nt * pl if kw_ > 1 else 0, dtype=src5.dtype)
-    for n0, m, cm in _channel_major_tiles(src5, lo, hi, nt):
+    n_tiles = -(-nb // nt)
+    n_threads = min(get_num_threads(), n_tiles)
+    dt = src5.dtype
+    scratch = [  # per thread: a channel-major tile (borders stay zero), accumulators, stack
+        (
+            np.zeros((c_src, nt) + plane, dtype=dt),
+            np.empty((c_out, nt * pl), dtype=dt),
+            np.empty((cog, nt * pl), dtype=dt),
+            np.empty(kcs * nt * pl if kw_ > 1 else 0, dtype=dt),
+        )
+        for _ in range(n_threads)
+    ]
+
+    def tile(i, slot):
+        cm5, acc, part, stack_buf = scratch[slot]
+        n0 = i * nt
+        m = min(nb, n0 + nt) - n0
+        inner = cm5[:, :m, lo[0] : lo[0] + d_, lo[1] : lo[1] + h_, lo[2] : lo[2] + w_]
+        inner[...] = src5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
+        cm = cm5.reshape(c_src, -1)
         q = (m - 1) * pl + span
         for g in range(groups):
             stack = _kw_stack(cm[g * csg : (g + 1) * csg], kw_, dw, stack_buf)
@@ -497,6 +516,8 @@ def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
         wide = acc.reshape((c_out, nt) + plane)[:, :m, :od_, :oh_, :ow_]
         out5[n0 : n0 + m] = wide.transpose(1, 0, 2, 3, 4)
 
+    run_tasks(tile, n_tiles, n_threads)
+
 
 def _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups):
     """Stride-1 weight gradient as one matmul per row of taps: ``gy_wide @ stack_r(x)^T``.
@@ -504,6 +525,9 @@ def _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups):
     ``gy`` is laid out at the padded row width of ``x`` with zeros in the extra columns, so the
     flat shifted views of ``x`` line up; returns ``(groups, KD*KH, C_out/g, KW, C_in/g)``.
     The zero columns meet real ``x`` values, so the caller must rule out inf/NaN in ``x``.
+    Each (row of taps, half of the output channels) is one task for ``run_tasks``; the halves
+    are fixed and the batch tiles are summed in order, so the result does not depend on the
+    thread count.
     """
     nb, c_in = x5.shape[:2]
     c_out = gy5.shape[1]
@@ -515,7 +539,10 @@ def _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups):
     kw_ = k5[2]
     cig, cog = c_in // groups, c_out // groups
     out = np.zeros((groups, len(row_offs), cog, kw_ * cig), dtype=x5.dtype)
-    part = np.empty((cog, kw_ * cig), dtype=x5.dtype)
+    halves = ((0, cog // 2), (cog // 2, cog)) if cog >= 16 else ((0, cog),)
+    n_tasks = len(row_offs) * len(halves)
+    n_threads = min(get_num_threads(), n_tasks)
+    parts = [np.empty((cog, kw_ * cig), dtype=x5.dtype) for _ in range(n_threads)]
     nt = _tile(nb, (c_in + kw_ * cig + c_out) * pl * x5.itemsize)
     gcm = np.zeros((c_out, nt) + plane, dtype=x5.dtype)
     stack_buf = np.empty(kw_ * cig * nt * pl if kw_ > 1 else 0, dtype=x5.dtype)
@@ -526,9 +553,15 @@ def _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups):
         for g in range(groups):
             gyg = gflat[g * cog : (g + 1) * cog, :q]
             stack = _kw_stack(xcm[g * cig : (g + 1) * cig], kw_, d[2], stack_buf)
-            for r, off in enumerate(row_offs):
-                np.matmul(gyg, stack[:, off : off + q].T, out=part)
-                out[g, r] += part
+
+            def task(i, slot, g=g, gyg=gyg, stack=stack, q=q):
+                r, h = divmod(i, len(halves))
+                c0, c1 = halves[h]
+                part = parts[slot][: c1 - c0]
+                np.matmul(gyg[c0:c1], stack[:, row_offs[r] : row_offs[r] + q].T, out=part)
+                out[g, r, c0:c1] += part
+
+            run_tasks(task, n_tasks, n_threads)
     return out.reshape(groups, len(row_offs), cog, kw_, cig)
 
 
