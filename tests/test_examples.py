@@ -96,10 +96,6 @@ def test_conv_shapes_and_edge_detection(capsys, monkeypatch):
 def test_cuda_sim_lenet_matches_cpu(small_cuda_launches, capsys):
     """The README's simulator example: LeNet's losses on 'cuda' equal those on 'cpu'."""
     main = _load("cuda_sim_lenet")["main"]
-    try:
-        match = main(["--batch-size", "1", "--steps", "2"])
-    except RuntimeError as exc:
-        # TODO: drop once every op of the LeNet step runs on 'cuda' (the op-routing branches)
-        pytest.xfail(f"the LeNet step does not run on 'cuda' yet: {exc}")
+    match = main(["--batch-size", "1", "--steps", "2"])
     out = capsys.readouterr().out
     assert match and out.strip().endswith("losses match to 1e-5: yes"), out

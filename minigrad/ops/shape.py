@@ -34,8 +34,7 @@ class PermuteFn(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        xp = ctx.xp
-        ctx.inverse = tuple(xp.argsort(dims))
+        ctx.inverse = tuple(int(i) for i in np.argsort(dims))  # axes: host integers
         return x._array.transpose(dims)
 
     @staticmethod
