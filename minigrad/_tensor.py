@@ -131,7 +131,7 @@ class Tensor(MathMixin, ShapeMixin):
     @property
     def _xp(self):
         """The array module of this tensor's device (``numpy`` or ``cupy``)."""
-        return np if self._device.type == "cpu" else xp_for(self._device)
+        return xp_for(self._device)
 
     # -- attributes ---------------------------------------------------------------------
     @property

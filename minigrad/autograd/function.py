@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad._xp import xp_for
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "Context", "Node", "AccumulateGrad"]
@@ -34,10 +35,6 @@ class Context:
     @property
     def xp(self):
         """The array module of this op's device: ``numpy`` on 'cpu', ``cupy`` on 'cuda'."""
-        if self.device.type == "cpu":
-            return np
-        from minigrad._xp import xp_for
-
         return xp_for(self.device)
 
     def save_for_backward(self, *tensors) -> None:
@@ -200,8 +197,4 @@ def _as_output(value, device, args):
         if any(value is a for a in args):  # never re-label an input as an output
             return Tensor._wrap(value._array, device, version=value._version)
         return value
-    if device.type == "cpu" and isinstance(value, np.ndarray):
-        return Tensor._wrap(value, device)
-    from minigrad._xp import xp_for
-
-    return Tensor._wrap(xp_for(device).asarray(value), device)
+    return Tensor._wrap(xp_for(device).asarray(value), device)  # no copy of an array
