@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from minigrad import _dtype
+from minigrad import _dtype, _torch_format
 from minigrad._checkpoint_header import ALIGN, DTYPES, NESTING_LIMIT, Checker, HeaderError, parse
 from minigrad._device import cuda_is_available
 from minigrad._device import device as _device_cls
@@ -388,8 +388,8 @@ def _check_container(raw: bytes, name: str) -> dict:
     """Validates magic, sizes and checksum, and returns the parsed JSON header."""
     if len(raw) < len(MAGIC) or raw[: len(MAGIC)] != MAGIC:
         hint = ""
-        if raw[:2] == b"PK" or raw[:1] == b"\x80":
-            hint = " (it looks like a PyTorch/pickle file, which minigrad never unpickles)"
+        if raw[:1] == b"\x80":
+            hint = " (it looks like a plain pickle, which minigrad never unpickles)"
         elif len(raw) == 0:
             hint = " (the file is empty)"
         raise RuntimeError(f"load: {name} is not a minigrad save file: unknown magic bytes{hint}")
@@ -508,15 +508,7 @@ class _Decoder:
         saved, requires_grad = str(node["device"]), bool(node["requires_grad"])
         param = _load_parameter_class() if node.get("parameter") else None
         try:  # errors from here on are the caller's (map_location, devices), not the file's
-            t = Tensor._wrap(arr)
-            ml = self.map_location
-            if callable(ml) and not isinstance(ml, (str, _device_cls, dict)):
-                moved = ml(t, saved)
-                t = moved if isinstance(moved, Tensor) else t.to(_target_device(saved, None))
-            else:
-                target = _target_device(saved, ml)
-                if target != "cpu":
-                    t = t.to(target)
+            t = place(Tensor._wrap(arr), saved, self.map_location)
             if param is not None:
                 return param(t, requires_grad=requires_grad)
             t.requires_grad = requires_grad
@@ -556,6 +548,17 @@ def _lookup_location(mapping: dict, saved: str):
     return saved
 
 
+def place(t: Tensor, saved: str, map_location) -> Tensor:
+    """The CPU tensor ``t``, saved from device ``saved``, moved where ``map_location`` says
+    (as ``torch.load``: None, a device or string, a dict, or a callable ``fn(tensor, saved)``
+    whose result is used when it is a tensor)."""
+    if callable(map_location) and not isinstance(map_location, (str, _device_cls, dict)):
+        moved = map_location(t, saved)
+        return moved if isinstance(moved, Tensor) else t.to(_target_device(saved, None))
+    target = _target_device(saved, map_location)
+    return t if target == "cpu" else t.to(target)
+
+
 def _target_device(saved: str, map_location) -> str:
     if map_location is None:
         target = saved
@@ -577,15 +580,19 @@ def load(f, map_location=None, *, weights_only: bool | None = True):
     """Mirrors ``torch.load(f, map_location=None, weights_only=True)``: reads what
     ``minigrad.save`` wrote, from a path or a binary file object.
 
-    The file holds data only and is never executed, so ``weights_only`` is accepted for
-    compatibility and changes nothing. ``map_location`` (a device, string, dict mapping saved
-    to target locations such as ``{'cuda:0': 'cpu'}``, or callable ``fn(tensor,
-    saved_location)`` returning the tensor to use, or None for the default) says where
-    tensors go; by default they return to the device they were saved from. 'cuda' tensors
-    are stored as host bytes plus their device, so a GPU checkpoint loads on a machine
-    without one given ``map_location='cpu'``; without it that raises RuntimeError saying so,
-    as PyTorch. Parameters load back as ``nn.Parameter``. A truncated or corrupt file raises
-    RuntimeError naming the file."""
+    Also reads files ``torch.save`` wrote (its zip format) holding tensors and state_dicts,
+    as ``torch.load(weights_only=True)`` does: an allow-listed unpickler builds the tensors
+    and refuses anything else with ``pickle.UnpicklingError`` naming what it refused
+    (float16/bfloat16 load as float32, int8/int16/uint16 as int32, uint32 as int64).
+    Nothing in either format is ever executed, so ``weights_only=False`` changes nothing.
+
+    ``map_location`` (a device, string, dict mapping saved to target locations such as
+    ``{'cuda:0': 'cpu'}``, or callable ``fn(tensor, saved_location)`` returning the tensor to
+    use, or None for the default) says where tensors go; by default they return to the
+    device they were saved from. 'cuda' tensors are stored as host bytes plus their device,
+    so a GPU checkpoint loads on a machine without one given ``map_location='cpu'``; without
+    it that raises RuntimeError saying so, as PyTorch. Parameters load back as
+    ``nn.Parameter``. A truncated or corrupt file raises RuntimeError naming the file."""
     if isinstance(f, (str, os.PathLike)):
         name = os.fspath(f)
         if os.path.basename(name).endswith(TMP_SUFFIX):
@@ -610,6 +617,14 @@ def load(f, map_location=None, *, weights_only: bool | None = True):
         raise TypeError(
             "load: map_location must be None, a device, a string, a dict or a callable, got "
             f"{type(map_location).__name__}"
+        )
+    if _torch_format.is_torch_zip(raw):
+        return _torch_format.load_torch_zip(raw, name, map_location)
+    if _torch_format.is_legacy_torch(raw):
+        raise RuntimeError(
+            f"load: {name} was written in torch.save's legacy format "
+            "(_use_new_zipfile_serialization=False), which minigrad does not read; re-save it "
+            "with torch.save's default zip format (PyTorch 1.6 or newer)"
         )
     header = _check_container(raw, name)
     try:
