@@ -332,6 +332,13 @@ def _resolve_target(path: str) -> str:
 
 
 def _atomic_write(path: str, head: bytes, blobs: list[np.ndarray]) -> None:
+    atomic_write(path, lambda fh: _write_payload(fh, head, blobs))
+
+
+def atomic_write(path: str, write) -> None:
+    """Calls ``write(fh)`` on a temporary file beside ``path``, fsyncs it and renames it over
+    ``path``: a crash or an error leaves the old file intact (used by ``save`` and
+    ``minigrad.safetensors.save_file``)."""
     target = _resolve_target(path)
     directory, base = os.path.split(target)
     _clean_stale_temps(directory, base)
@@ -347,7 +354,7 @@ def _atomic_write(path: str, head: bytes, blobs: list[np.ndarray]) -> None:
             continue
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write_payload(fh, head, blobs)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         try:  # keep the permissions of the file being replaced
