@@ -22,7 +22,6 @@ own memory, so views of one storage load as separate tensors)."""
 from __future__ import annotations
 
 import _compat_pickle
-import codecs
 import collections
 import io
 import pickle
@@ -241,7 +240,7 @@ class _Reader(pickle._Unpickler):
 
 def _encode(text, encoding="latin1"):
     """``_codecs.encode`` as protocol 2 pickles ``bytes``: only the latin-1 codec."""
-    if not isinstance(text, str) or codecs.lookup(encoding).name != "iso8859-1":
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise pickle.UnpicklingError(f"refused _codecs.encode with encoding {encoding!r}")
     return text.encode("latin1")
 
