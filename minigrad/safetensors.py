@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 from minigrad._device import cuda_is_available
 from minigrad._device import device as _device_cls
@@ -35,18 +37,6 @@ _KINDS = {  # safetensors dtype -> element type as minigrad._foreign_dtypes name
     "U32": "uint32",
     "U64": "uint64",
 }
-
-
-def _package():
-    try:
-        import safetensors
-        import safetensors.numpy
-    except ImportError:
-        raise ImportError(
-            "minigrad.safetensors needs the safetensors package: "
-            "pip install 'minigrad[safetensors]'"
-        ) from None
-    return safetensors
 
 
 _byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds  # NumPy 2 moved it
@@ -115,7 +105,7 @@ def save(tensors: dict[str, Tensor], metadata: dict[str, str] | None = None) -> 
     non-overlapping tensors ('cuda' tensors are copied to the host), with optional text
     ``metadata``."""
     arrays = _host_arrays(tensors)
-    return _package().numpy.save(arrays, metadata=metadata)
+    return safetensors.numpy.save(arrays, metadata=metadata)
 
 
 def save_file(
@@ -132,7 +122,7 @@ def save_file(
 def load(data: bytes) -> dict[str, Tensor]:
     """Mirrors ``safetensors.torch.load``: the tensors (on the CPU) of safetensors bytes."""
     out = {}
-    for name, view in _package().deserialize(bytes(data)):
+    for name, view in safetensors.deserialize(bytes(data)):
         kind = _KINDS.get(view["dtype"])
         if kind is None:
             raise TypeError(

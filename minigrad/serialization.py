@@ -1,7 +1,12 @@
 """``minigrad.save`` / ``minigrad.load``: mirror ``torch.save`` / ``torch.load`` in a format
 that holds only data, so loading a file can never run code (no pickle).
 
-File layout (integers little-endian)::
+``save`` writes format 2, a safetensors file (see ``_checkpoint_v2.py``): the tensors as
+named safetensors tensors, the object's structure as format 1's JSON root in the header's
+metadata. ``load`` reads both formats (and ``torch.save`` zip files, ``_torch_format.py``);
+a format-2 file is checked and then decoded as the format-1 file of the same root and blobs.
+
+Format 1 layout (integers little-endian)::
 
     magic      13 bytes  b"\\x89MINIGRAD\\r\\n\\x1a\\n" (PNG-style: text-mode damage shows)
     version    u32       FORMAT_VERSION
@@ -35,7 +40,7 @@ import time
 
 import numpy as np
 
-from minigrad import _dtype, _torch_format
+from minigrad import _checkpoint_v2, _dtype, _torch_format
 from minigrad._checkpoint_header import ALIGN, DTYPES, NESTING_LIMIT, Checker, HeaderError, parse
 from minigrad._device import cuda_is_available
 from minigrad._device import device as _device_cls
@@ -71,20 +76,19 @@ class _Encoder:
 
     def __init__(self):
         self.blobs: list[np.ndarray] = []
-        self.spans: list[list[int]] = []
-        self.size = 0
+        self.names: list[str] = []  # each blob's tensor name in a format-2 file
+        self.taken: set[str] = set()
         self.seen: dict[int, int] = {}  # id(tensor or array) -> node id
         self.keep: list = []  # keeps saved objects alive so their ids stay unique
         self.active: set[int] = set()  # containers on the current path: cycle detection
         self.depth = 0  # containers on the current path
 
-    def blob(self, arr: np.ndarray) -> int:
+    def blob(self, arr: np.ndarray, path: list) -> int:
         arr = np.ascontiguousarray(arr)
         if arr.dtype.byteorder == ">":
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         self.blobs.append(arr)
-        self.spans.append([self.size, int(arr.nbytes)])
-        self.size += -(-arr.nbytes // _ALIGN) * _ALIGN
+        self.names.append(_checkpoint_v2.blob_name(path, self.taken))
         return len(self.blobs) - 1
 
     def array_fields(self, arr: np.ndarray, path: list, what: str) -> dict:
@@ -93,7 +97,7 @@ class _Encoder:
                 f"save: cannot save {what} of dtype {arr.dtype} at {_path_str(path)}; only "
                 "bool, integer, float (16 to 64 bits) and complex arrays are supported"
             )
-        b = self.blob(arr)
+        b = self.blob(arr, path)
         return {"dtype": self.blobs[b].dtype.str, "shape": list(arr.shape), "blob": b}
 
     def encode(self, obj, path: list):
@@ -119,7 +123,7 @@ class _Encoder:
             return {"$t": "device", "v": str(obj)}
         if type(obj) in (bytes, bytearray):
             raw = np.frombuffer(bytes(obj), dtype=np.uint8)
-            return {"$t": type(obj).__name__, "blob": self.blob(raw)}
+            return {"$t": type(obj).__name__, "blob": self.blob(raw, path)}
         if type(obj) in (list, tuple, Size, dict, collections.OrderedDict, collections.defaultdict):
             return self.container(obj, path)
         raise TypeError(
@@ -218,19 +222,28 @@ def _le_code(dt: np.dtype) -> str:
     return dt.newbyteorder("<").str if dt.byteorder == ">" else dt.str
 
 
-def _serialize(obj) -> tuple[bytes, list[np.ndarray]]:
-    """The bytes before the blobs (magic, prefix, padded header), and the blobs."""
-    enc = _Encoder()
-    root = enc.encode(obj, [])
-    header = json.dumps(
-        {"root": root, "blobs": enc.spans}, allow_nan=False, separators=(",", ":")
-    ).encode("ascii")
+def _format_v1_image(root: str, blobs: list[np.ndarray]) -> bytes:
+    """The format-1 file of a root node (JSON text) and its blobs: format 2 is checked and
+    decoded through it."""
+    spans, size = [], 0
+    for arr in blobs:
+        spans.append([size, int(arr.nbytes)])
+        size += -(-arr.nbytes // _ALIGN) * _ALIGN
+    blobs_text = json.dumps(spans, separators=(",", ":"))
+    header = ('{"root":' + root + ',"blobs":' + blobs_text + "}").encode("ascii")
     header += b" " * (-(_START + len(header)) % _ALIGN)
-    prefix = MAGIC + _PREFIX.pack(FORMAT_VERSION, len(header), enc.size)
-    return prefix + header, enc.blobs
+    buf = io.BytesIO()
+    _write_payload(buf, MAGIC + _PREFIX.pack(FORMAT_VERSION, len(header), size) + header, blobs)
+    return buf.getvalue()
 
 
 # -- writing ----------------------------------------------------------------------------
+def _write_bytes(fh, data: bytes) -> None:
+    view = memoryview(data)
+    for start in range(0, len(view), 1 << 20):
+        fh.write(view[start : start + (1 << 20)])
+
+
 def _write_chunk(fh, hasher, data) -> None:
     hasher.update(data)
     fh.write(data)
@@ -331,10 +344,6 @@ def _resolve_target(path: str) -> str:
     return target
 
 
-def _atomic_write(path: str, head: bytes, blobs: list[np.ndarray]) -> None:
-    atomic_write(path, lambda fh: _write_payload(fh, head, blobs))
-
-
 def atomic_write(path: str, write) -> None:
     """Calls ``write(fh)`` on a temporary file beside ``path``, fsyncs it and renames it over
     ``path``: a crash or an error leaves the old file intact (used by ``save`` and
@@ -381,13 +390,15 @@ def save(obj, f) -> None:
     symlink is written through (its target is replaced, the link kept), as ``torch.save``.
     Temporary files a killed save left behind are removed by the next save of the same file.
     Unsupported objects raise TypeError naming the type and where in ``obj`` it is."""
-    head, blobs = _serialize(obj)  # fails before any file is touched
+    enc = _Encoder()
+    root = enc.encode(obj, [])  # fails before any file is touched
+    data = _checkpoint_v2.encode(root, enc.names, enc.blobs)
     if isinstance(f, (str, os.PathLike)):
-        _atomic_write(os.fspath(f), head, blobs)
+        atomic_write(os.fspath(f), lambda fh: _write_bytes(fh, data))
         return
     if isinstance(f, io.TextIOBase) or not hasattr(f, "write"):
         raise TypeError(f"save: f must be a path or a binary file object, got {type(f).__name__}")
-    _write_payload(f, head, blobs)
+    _write_bytes(f, data)
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -633,6 +644,8 @@ def load(f, map_location=None, *, weights_only: bool | None = True):
             "(_use_new_zipfile_serialization=False), which minigrad does not read; re-save it "
             "with torch.save's default zip format (PyTorch 1.6 or newer)"
         )
+    if raw[: len(MAGIC)] != MAGIC and _checkpoint_v2.looks_like(raw):
+        raw = _format_v1_image(*_checkpoint_v2.decode(raw, name))
     header = _check_container(raw, name)
     try:
         return _Decoder(raw, header, map_location).decode(header["root"])

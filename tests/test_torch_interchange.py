@@ -62,12 +62,13 @@ def max_diff_torch_to_minigrad(tmp_path, via: str) -> float:
     return float(np.abs(ours(mg.tensor(x)).detach().numpy() - expected).max())
 
 
-def max_diff_minigrad_to_torch(tmp_path) -> float:
-    """minigrad's LeNet saved with minigrad.safetensors, loaded by safetensors.torch."""
+def max_diff_minigrad_to_torch(tmp_path, via: str) -> float:
+    """minigrad's LeNet saved with minigrad.safetensors or mg.save (``via``), loaded by
+    safetensors.torch into the torch LeNet; the largest output difference."""
     mg.manual_seed(1)
     ours = mg.models.lenet()
-    path = tmp_path / "mg_lenet.safetensors"
-    mst.save_file(ours.state_dict(), path)
+    path = tmp_path / "mg_lenet"
+    (mst.save_file if via == "safetensors" else mg.save)(ours.state_dict(), path)
     net = torch_lenet().eval()
     net.load_state_dict(safetensors_torch.load_file(path))
     x = _input()
@@ -87,8 +88,9 @@ def test_torch_lenet_loads_into_minigrad(tmp_path, via):
     assert max_diff_torch_to_minigrad(tmp_path, via) < ATOL
 
 
-def test_minigrad_lenet_loads_into_torch(tmp_path):
-    assert max_diff_minigrad_to_torch(tmp_path) < ATOL
+@pytest.mark.parametrize("via", ["safetensors", "mg.save"])
+def test_minigrad_lenet_loads_into_torch(tmp_path, via):
+    assert max_diff_minigrad_to_torch(tmp_path, via) < ATOL
 
 
 def test_torch_reads_minigrad_safetensors_dtypes(tmp_path):
