@@ -27,7 +27,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-from minigrad._checkpoint_header import HeaderError
+from minigrad._checkpoint_header import HeaderError, _no_duplicates
 
 FORMAT = "2"
 _KEYS = ("format", "minigrad.version", "minigrad.root", "minigrad.blobs", "minigrad.sha256")
@@ -82,13 +82,6 @@ def encode(root, names: list[str], blobs: list[np.ndarray]) -> bytes:
 def looks_like(raw: bytes) -> bool:
     """Whether ``raw`` starts as a safetensors file does (a u64 header size, then JSON)."""
     return len(raw) >= 10 and raw[8:10] == b'{"'
-
-
-def _no_duplicates(pairs: list) -> dict:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise HeaderError("a key appears twice in one JSON object")
-    return out
 
 
 def decode(raw: bytes, name: str) -> tuple[str, list[np.ndarray]]:

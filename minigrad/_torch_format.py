@@ -138,13 +138,16 @@ class _Reader(pickle._Unpickler):
         ok = isinstance(pid, tuple) and len(pid) == 5 and pid[0] in ("storage", b"storage")
         if not ok or not isinstance(pid[1], _StorageType):
             raise pickle.UnpicklingError(
-                f"load: {self.name}: refused persistent id {pid!r}; only storages may be loaded"
+                f"load: {self.name}: refused persistent id {repr(pid)[:200]}; only storages "
+                "may be loaded"
             )
         _, stype, key, location, numel = pid
         if isinstance(location, bytes):
             location = location.decode("ascii")
         if not (isinstance(key, str) and isinstance(location, str) and type(numel) is int):
-            raise pickle.UnpicklingError(f"load: {self.name}: malformed storage id {pid!r}")
+            raise pickle.UnpicklingError(
+                f"load: {self.name}: malformed storage id {repr(pid)[:200]}"
+            )
         if key not in self.storages:
             raw = _record(self.zf, f"{self.prefix}data/{key}", self.name)
             itemsize = np.dtype(NUMPY_CODES[stype.kind]).itemsize
