@@ -385,6 +385,10 @@ def save(obj, f) -> None:
     bytes, None, dtypes and nested lists/tuples/dicts of them, such as a state_dict) to
     ``f``, a path or a binary file object.
 
+    The file is a safetensors file (format 2): ``safetensors.torch.load_file`` and other
+    safetensors tools open it, each tensor named by where it sits (a state_dict's own keys
+    for a state_dict); the structure and a SHA-256 checksum live in its metadata.
+
     A path is written atomically: the data goes to a temporary file in the same directory,
     which is fsynced and then renamed over ``f``, so a crash leaves the old file intact. A
     symlink is written through (its target is replaced, the link kept), as ``torch.save``.
