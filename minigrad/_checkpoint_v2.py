@@ -91,8 +91,17 @@ def decode(raw: bytes, name: str) -> tuple[str, list[np.ndarray]]:
     if 8 + size > len(raw):
         raise RuntimeError(f"load: {name} is truncated: its header alone needs {8 + size} bytes")
     try:
-        tensors = dict(safetensors.deserialize(raw))  # checks offsets, dtypes and shapes
         header = json.loads(raw[8 : 8 + size], object_pairs_hook=_no_duplicates)
+        ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+        expected = 8 + size + max(ends, default=0)
+        if len(raw) != expected:
+            what = "truncated" if len(raw) < expected else "corrupt (unexpected trailing data)"
+            raise RuntimeError(
+                f"load: {name} is {what}: expected {expected} bytes, found {len(raw)}"
+            )
+        tensors = dict(safetensors.deserialize(raw))  # checks offsets, dtypes and shapes
+    except RuntimeError:
+        raise
     except Exception as err:  # the package's SafetensorError, or JSON errors
         raise RuntimeError(f"load: {name} is corrupt or not a checkpoint: {err}") from None
     meta = header.get("__metadata__") or {}

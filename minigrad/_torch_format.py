@@ -9,8 +9,10 @@ name varies (``archive/`` by default)::
     archive/byteorder     b"little" or b"big" (absent in old files: little)
     archive/version ...   format bookkeeping, not needed here
 
-``data.pkl`` is read by an allow-listed unpickler, as ``torch/_weights_only_unpickler.py``:
-a global (``GLOBAL``/``STACK_GLOBAL``) resolves only to the stand-ins in ``_ALLOWED`` below
+``data.pkl`` is read by an allow-listed unpickler, as ``torch/_weights_only_unpickler.py``,
+built on minigrad's own pickle machine (``_safe_pickle.py``: no Python unpickler runs, and
+nesting and shared-tuple blow-ups are refused): a global resolves only to the stand-ins in
+``_ALLOWED`` below
 (tensor and parameter rebuild functions, storage types, dtypes, ``collections.OrderedDict``,
 ``torch.Size``, ``set``, ``complex``, ``bytearray`` and ``bytes`` through
 ``_codecs.encode``), ``BUILD`` only fills an OrderedDict's attributes (a state_dict's
@@ -32,6 +34,7 @@ import numpy as np
 from minigrad import _dtype
 from minigrad._dtype import dtype as mg_dtype
 from minigrad._foreign_dtypes import NUMPY_CODES, to_minigrad_array
+from minigrad._safe_pickle import Machine, run
 from minigrad._tensor import Size, Tensor
 
 __all__ = ["is_torch_zip", "is_legacy_torch", "load_torch_zip"]
@@ -100,18 +103,14 @@ def _ints(value, what: str) -> tuple:
     return tuple(value)
 
 
-class _Reader(pickle._Unpickler):
-    """``torch.load(weights_only=True)``'s unpickler, building minigrad tensors.
-
-    Python's pure unpickler (``pickle._Unpickler``, what ``pickle.Unpickler`` is when the C
-    module is absent) is used so that ``BUILD`` can be restricted too; ``find_class`` is the
-    only way to reach a Python object, and it hands out only the stand-ins of ``_ALLOWED``."""
-
-    dispatch = dict(pickle._Unpickler.dispatch)
+class _Reader(Machine):
+    """``torch.load(weights_only=True)``'s unpickler, building minigrad tensors: the data
+    loaders' pickle machine (no Python unpickler runs), with torch's globals, BUILD of an
+    OrderedDict and persistent ids of storages."""
 
     def __init__(self, zf: zipfile.ZipFile, prefix: str, map_location, name: str):
-        super().__init__(io.BytesIO(_record(zf, prefix + "data.pkl", name)))
-        self.zf, self.prefix, self.map_location, self.name = zf, prefix, map_location, name
+        super().__init__(_record(zf, prefix + "data.pkl", name), name, "utf-8")
+        self.zf, self.prefix, self.map_location = zf, prefix, map_location
         order = b"little"
         if prefix + "byteorder" in zf.NameToInfo:
             order = _record(zf, prefix + "byteorder", name)
@@ -119,35 +118,40 @@ class _Reader(pickle._Unpickler):
             raise RuntimeError(f"load: {name} has an unknown byteorder record {order[:20]!r}")
         self.byteorder = "<" if order == b"little" else ">"
         self.storages: dict[str, _Storage] = {}
+        self.callables = set(_CALLABLES)
+        self.callables.update(getattr(self, f) for f in _ALLOWED.values() if isinstance(f, str))
 
-    def find_class(self, module: str, name: str):
+    def fail(self, what: str):
+        raise pickle.UnpicklingError(f"load: {self.name}: {what}")
+
+    def find_global(self, module: str, name: str):
         if (module, name) in _compat_pickle.NAME_MAPPING:  # protocol 2 writes Python 2 names
             module, name = _compat_pickle.NAME_MAPPING[(module, name)]
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         full = f"{module}.{name}"
         found = _ALLOWED.get(full)
         if found is None:
-            raise pickle.UnpicklingError(
-                f"load: {self.name}: refused to load the global {full} (weights_only=True "
-                "allows only tensors, parameters, storages, dtypes, OrderedDict and plain "
-                "containers and numbers); nothing from the file was executed"
+            self.fail(
+                f"refused to load the global {full} (weights_only=True allows only tensors, "
+                "parameters, storages, dtypes, OrderedDict and plain containers and numbers); "
+                "nothing from the file was executed"
             )
         return getattr(self, found) if isinstance(found, str) else found
+
+    def reduce(self, func, args):
+        if not isinstance(args, tuple) or func not in self.callables:
+            self.fail(f"refused to call {repr(func)[:100]}: not an allowed global")
+        return func(*args)
 
     def persistent_load(self, pid):
         ok = isinstance(pid, tuple) and len(pid) == 5 and pid[0] in ("storage", b"storage")
         if not ok or not isinstance(pid[1], _StorageType):
-            raise pickle.UnpicklingError(
-                f"load: {self.name}: refused persistent id {repr(pid)[:200]}; only storages "
-                "may be loaded"
-            )
+            self.fail(f"refused persistent id {repr(pid)[:200]}; only storages may be loaded")
         _, stype, key, location, numel = pid
         if isinstance(location, bytes):
             location = location.decode("ascii")
         if not (isinstance(key, str) and isinstance(location, str) and type(numel) is int):
-            raise pickle.UnpicklingError(
-                f"load: {self.name}: malformed storage id {repr(pid)[:200]}"
-            )
+            self.fail(f"malformed storage id {repr(pid)[:200]}")
         if key not in self.storages:
             raw = _record(self.zf, f"{self.prefix}data/{key}", self.name)
             itemsize = np.dtype(NUMPY_CODES[stype.kind]).itemsize
@@ -160,16 +164,14 @@ class _Reader(pickle._Unpickler):
             self.storages[key] = _Storage(data, stype.kind, location)
         return self.storages[key]
 
-    def load_build(self):
-        state, inst = self.stack.pop(), self.stack[-1]
-        if type(inst) is not collections.OrderedDict or not isinstance(state, dict):
-            raise pickle.UnpicklingError(
-                f"load: {self.name}: refused BUILD of a {type(inst).__name__} (only an "
-                "OrderedDict's attributes may be set)"
+    def build(self, obj, state):
+        if type(obj) is not collections.OrderedDict or not isinstance(state, dict):
+            self.fail(
+                f"refused BUILD of a {type(obj).__name__} (only an OrderedDict's attributes "
+                "may be set)"
             )
-        inst.__dict__.update(state)
-
-    dispatch[pickle.BUILD[0]] = load_build
+        obj.__dict__.update(state)  # a state_dict's _metadata
+        return obj
 
     # -- the rebuild functions (names as in torch._utils) ----------------------------------
     def rebuild_tensor_v2(
@@ -248,6 +250,7 @@ def _encode(text, encoding="latin1"):
     return text.encode("latin1")
 
 
+_CALLABLES = (collections.OrderedDict, Size, set, complex, bytearray, _encode)
 _ALLOWED: dict[str, object] = {
     "collections.OrderedDict": collections.OrderedDict,
     "torch._utils._rebuild_tensor_v2": "rebuild_tensor_v2",  # bound methods of the _Reader
@@ -304,12 +307,6 @@ def load_torch_zip(raw: bytes, name: str, map_location):
             "state_dicts and tensors torch.save writes"
         )
     try:
-        return _Reader(zf, prefix, map_location, name).load()
+        return run(_Reader(zf, prefix, map_location, name), f"load: {name}")
     except _CallerError as wrapped:
         raise wrapped.err from None
-    except (pickle.UnpicklingError, RuntimeError):
-        raise
-    except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
-        raise RuntimeError(
-            f"load: {name} has a malformed data.pkl: {type(err).__name__}: {err}"
-        ) from None

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad._safe_pickle import UnpicklingError, safe_load
 from minigrad.data import (
     ConcatDataset,
     DataLoader,
@@ -27,7 +28,6 @@ from minigrad.data import (
     random_split,
 )
 from minigrad.data import transforms as T
-from minigrad.data.datasets._safe_pickle import UnpicklingError, safe_load
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 

@@ -26,9 +26,9 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, serialization
+from minigrad._safe_pickle import UnpicklingError, safe_load
 from minigrad.data import DataLoader, TensorDataset, datasets
 from minigrad.data import transforms as T
-from minigrad.data.datasets._safe_pickle import UnpicklingError, safe_load
 
 
 @dataclass
@@ -87,12 +87,20 @@ def _crafted(root, spans=(), blobs=b"", text=None) -> bytes:
 ARR = {"$t": "ndarray", "id": 0, "dtype": "<f4", "shape": [2], "blob": 0}
 
 
-def _torch_zip() -> bytes:
+def _torch_zip(pkl: bytes) -> bytes:
+    """A file laid out as torch.save lays it out, holding the pickle ``pkl``."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("archive/data.pkl", pickle.dumps({"w": 1}, protocol=2))
+        z.writestr("archive/data.pkl", pkl)
         z.writestr("archive/version", "3\n")
     return buf.getvalue()
+
+
+def _v1_checkpoint(_tmp=None) -> bytes:
+    """A file of minigrad's first checkpoint format (mg.save now writes format 2)."""
+    from tests.test_checkpoint_compat import V1
+
+    return open(V1, "rb").read()
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + bytes(17)
@@ -158,7 +166,7 @@ PICKLE_MATCH = {
     "global_in_array_args": r"refusing to load global 'os\.system'",
     "inst_opcode": r"unsupported pickle opcode b'i'",
     "newobj": r"refusing to load global 'builtins\.object'",
-    "persid": r"unsupported pickle opcode b'P'",
+    "persid": r"refusing persistent id",
     "object_array": r"refusing NumPy dtype",
     "structured_array": r"refusing (a structured|NumPy dtype)",
     "nested_lists": r"nested more than 100 levels",
@@ -167,6 +175,17 @@ PICKLE_MATCH = {
     "empty": r"truncated",
     "stack_underflow": r"stack underflow",
 }
+
+
+def _torch_pickle_case(key: str):
+    """The hostile pickle ``key`` as the data.pkl of a torch.save file, read by mg.load."""
+
+    def make(tmp):
+        path = tmp / f"t_{key}.pt"
+        path.write_bytes(_torch_zip(_hostile_pickles(tmp)[key]))
+        return lambda: mg.load(path)
+
+    return make
 
 
 def _pickle_case(key: str):
@@ -256,7 +275,7 @@ CASES = [
     Bad("load_directory", lambda tmp: lambda: mg.load(tmp), IsADirectoryError, r"Is a directory"),
     Bad("load_missing", lambda tmp: lambda: mg.load(tmp / "no.mg"), FileNotFoundError, "no.mg"),
     Bad("load_empty", _load("empty.mg", b""), RuntimeError, r"empty\.mg .*empty", "torch: EOFError"),
-    Bad("load_torch_zip", _load("t.pt", _torch_zip()), RuntimeError, r"t\.pt .*PyTorch"),
+    Bad("load_torch_zip", _load("t.pt", lambda t: _torch_zip(_hostile_pickles(t)["os_system"])), UnpicklingError, r"t\.pt: refused to load the global (posix|os)\.system"),
     Bad("load_png", _load("img.png", PNG), RuntimeError, r"img\.png is not a minigrad save"),
     Bad(
         "load_random_bytes",
@@ -267,9 +286,11 @@ CASES = [
     ),
     Bad("load_cut_header", _load("c.mg", lambda t: _good_checkpoint(t)[:40]), RuntimeError, r"c\.mg is truncated"),
     Bad("load_cut_blob", _load("c.mg", lambda t: _good_checkpoint(t)[:-40]), RuntimeError, r"c\.mg is truncated"),
+    Bad("load_cut_blob_v1", _load("c.mg", lambda t: _v1_checkpoint()[:-40]), RuntimeError, r"c\.mg is truncated"),
     Bad("load_flipped_blob", _load("f.mg", lambda t: _flip(_good_checkpoint(t), -40)), RuntimeError, r"f\.mg .*checksum"),
     Bad("load_trailing", _load("x.mg", lambda t: _good_checkpoint(t) + b"\0"), RuntimeError, r"x\.mg .*trailing"),
-    Bad("load_version", _load("v.mg", lambda t: _good_checkpoint(t)[:13] + struct.pack("<I", 9) + _good_checkpoint(t)[17:]), RuntimeError, r"v\.mg has format version 9"),
+    Bad("load_trailing_v1", _load("x.mg", lambda t: _v1_checkpoint() + b"\0"), RuntimeError, r"x\.mg .*trailing"),
+    Bad("load_version", _load("v.mg", lambda t: _v1_checkpoint()[:13] + struct.pack("<I", 9) + _v1_checkpoint()[17:]), RuntimeError, r"v\.mg has format version 9"),
     Bad("load_huge_array", _load("h.mg", _crafted({**ARR, "shape": [2**40, 2**40]}, [[0, 8]], bytes(64))), RuntimeError, r"h\.mg has a malformed header: .*needs"),
     Bad("load_object_dtype", _load("o.mg", _crafted({**ARR, "dtype": "|O8"}, [[0, 8]], bytes(64))), RuntimeError, r"o\.mg .*dtype '\|O8' is not one of"),
     Bad("load_datetime_dtype", _load("d.mg", _crafted({**ARR, "dtype": "<M8"}, [[0, 8]], bytes(64))), RuntimeError, r"d\.mg .*dtype '<M8'"),
@@ -291,6 +312,8 @@ CASES = [
     Bad("save_too_deep", _call(lambda: mg.save(_deep(150), "/tmp/never.mg")), ValueError, r"nested more than 100", "torch: RecursionError near 1000"),
     # pickles read by the safe unpickler (torch.load(weights_only=True): UnpicklingError)
     *[Bad(f"pickle_{k}", _pickle_case(k), UnpicklingError, rf"{k}\.pkl: .*{v}") for k, v in PICKLE_MATCH.items()],
+    # the same pickles as the data.pkl of a torch.save file (mg.load, weights_only semantics)
+    *[Bad(f"torch_pickle_{k}", _torch_pickle_case(k), UnpicklingError, rf"t_{k}\.pt: ") for k in PICKLE_MATCH],
     # CIFAR batches (torchvision: KeyError/ValueError from inside; minigrad names the file)
     Bad("cifar_missing_data", _cifar_case(lambda t: {"labels": [1, 2]}), RuntimeError, r"test_batch has no 'data' entry", "torchvision: KeyError"),
     Bad("cifar_missing_labels", _cifar_case(lambda t: {"data": _rows()}), RuntimeError, r"test_batch has no 'labels' entry", "torchvision: KeyError"),

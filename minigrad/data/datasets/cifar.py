@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from minigrad.data.datasets._safe_pickle import safe_load
+from minigrad._safe_pickle import safe_load
 from minigrad.data.datasets.vision import ArrayImageDataset
 
 __all__ = ["CIFAR10", "CIFAR100"]

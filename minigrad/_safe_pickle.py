@@ -1,5 +1,7 @@
 """A pickle reader that runs no code: enough of the pickle machine for data files such as
-the CIFAR python batches (dicts, lists, strings, numbers and NumPy arrays).
+the CIFAR python batches (dicts, lists, strings, numbers and NumPy arrays), and the base of
+the ``torch.save`` reader (``_torch_format.py`` subclasses ``Machine``: its globals, REDUCE,
+BUILD and persistent ids).
 
 ``pickle.load`` calls whatever a file names, so a crafted file can run ``os.system``.
 This reader interprets the opcodes itself: containers and scalars are built directly, and
@@ -83,7 +85,7 @@ def _array(raw, dt, shape, fortran: bool, where: str) -> np.ndarray:
     return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
-class _Machine:
+class Machine:
     def __init__(self, data: bytes, name: str, encoding: str):
         self.data, self.name, self.encoding = data, name, encoding
         self.pos = 0
@@ -191,6 +193,9 @@ class _Machine:
                 self.fail("malformed NumPy scalar")
             return _array(args[1], args[0], (), False, self.name)[()]
         self.fail(f"refusing to call '{name}'")
+
+    def persistent_load(self, pid):
+        self.fail(f"refusing persistent id {repr(pid)[:200]}: no external objects here")
 
     def build(self, obj, state):
         if isinstance(obj, _DtypeSpec):
@@ -385,6 +390,8 @@ _OPS = {
     b"\x93": _stack_global,
     b"R": _reduce,
     b"b": _build,
+    b"Q": lambda m: m.stack.append(m.persistent_load(m.pop())),  # BINPERSID
+    b"P": lambda m: m.stack.append(m.persistent_load(m.line().decode("ascii", "replace"))),
 }
 
 
@@ -394,7 +401,7 @@ def _check_depth(root, name: str) -> None:
     pickle allows) does not count as deeper."""
     depth: dict[int, int] = {}  # id -> nesting depth of a finished container
     entered: set[int] = set()
-    stack = [(root, False)]
+    stack = [(root, False)] if isinstance(root, _CONTAINERS) else []
     while stack:
         obj, leaving = stack.pop()
         children = obj.values() if isinstance(obj, dict) else obj
@@ -431,16 +438,21 @@ def _finish(obj, name: str, done: dict):
     elif isinstance(obj, dict):
         for k in list(obj):
             obj[k] = _finish(obj[k], name, done)
-    else:
-        done[id(obj)] = obj = tuple(_finish(x, name, done) for x in obj)
+    else:  # a tuple, or a tuple subclass a subclass's REDUCE made (minigrad.Size)
+        done[id(obj)] = obj = type(obj)(_finish(x, name, done) for x in obj)
     return obj
 
 
 def safe_load(data: bytes, name: str = "<pickle>", encoding: str = "latin1"):
     """Mirrors ``pickle.loads(data, encoding=encoding)`` for plain data and NumPy arrays,
     without running any code. Raises ``pickle.UnpicklingError`` for anything else."""
+    return run(Machine(bytes(data), name, encoding), name)
+
+
+def run(machine: Machine, name: str):
+    """What ``machine`` unpickles, checked for depth and finished; malformed data raises
+    ``pickle.UnpicklingError`` naming ``name``."""
     try:
-        machine = _Machine(bytes(data), name, encoding)
         root = machine.run()
         _check_depth(root, name)
         return _finish(root, name, {})
