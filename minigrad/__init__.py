@@ -70,6 +70,10 @@ def __getattr__(name: str):
 
     if name in ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils"):
         return importlib.import_module(f"minigrad.{name}")
+    if name == "summary":
+        from minigrad._summary import summary
+
+        return summary
     if name in ("save", "load"):
         from minigrad import serialization
 
