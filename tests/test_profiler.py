@@ -163,3 +163,17 @@ def test_first_call_of_a_kernel_is_a_compile_event_apart(monkeypatch):
     assert rows[name].count == 1
     assert rows["first"].self_cpu_time_total < rows[name].cpu_time_total
     assert "compile" not in twice.__dict__  # the watcher is gone
+
+
+def test_optimizer_step_and_zero_grad_are_ranges_of_their_own():
+    w = mg.nn.Parameter(mg.randn(3))
+    opt = mg.optim.Adam([w])
+    step = type(opt).step
+    with profile() as prof:
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    rows = _rows(prof)
+    assert rows["Optimizer.step#Adam.step"].count == 1
+    assert rows["Optimizer.zero_grad#Adam.zero_grad"].count == 1
+    assert type(opt).step is step  # put back

@@ -2,8 +2,8 @@
 ``record_function`` ranges, nested per thread so that self time excludes the children.
 
 While a recorder is installed, ``minigrad.autograd._hooks`` routes every ``Function.forward``
-and backward node through it, and the kernel host wrappers of the loaded backends are
-replaced by timed ones (put back on ``uninstall``)."""
+and backward node through it, and the kernel host wrappers of the loaded backends and the
+optimizers' ``step``/``zero_grad`` are replaced by timed ones (put back on ``uninstall``)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,22 @@ def op_name(cls, args) -> str:
 def _shape(a):
     shape = getattr(a, "shape", None)
     return list(shape) if shape is not None else []
+
+
+def _optimizer_methods() -> list:
+    """(class, name, function) of every ``step``/``zero_grad`` defined by a loaded optimizer."""
+    module = sys.modules.get("minigrad.optim.optimizer")
+    if module is None:
+        return []
+    found, todo, seen = [], [module.Optimizer], set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        found += [(cls, n, cls.__dict__[n]) for n in ("step", "zero_grad") if n in cls.__dict__]
+    return found
 
 
 class Recorder:
@@ -126,6 +142,16 @@ class Recorder:
 
         return run
 
+    def _timed_method(self, name, method):
+        def run(obj, *args, **kwargs):
+            event = self.begin(f"Optimizer.{name}#{type(obj).__name__}.{name}", "user")
+            try:
+                return method(obj, *args, **kwargs)
+            finally:
+                self.end(event)
+
+        return run
+
     def _compile_start(self, dispatcher, sig):
         self.begin(f"numba::compile {kernel_name(dispatcher)}", "compile")
 
@@ -146,6 +172,9 @@ class Recorder:
                 kernel = getattr(module, name)
                 self._patched.append((module, name, kernel))
                 setattr(module, name, self._timed_kernel(prefix, name, kernel))
+        for cls, name, method in _optimizer_methods():
+            self._patched.append((cls, name, method))
+            setattr(cls, name, self._timed_method(name, method))
         self._watch = watch_compiles(self._compile_start, self._compile_end)
         self._watch.__enter__()
         _hooks.forward, _hooks.backward = self.forward, self.backward
