@@ -7,9 +7,13 @@ import sys
 
 
 def _warmup(args) -> int:
+    import minigrad as mg
     from minigrad._backends.cpu._cache_dir import ensure_writable, location
     from minigrad._warmup import format_table, warmup
 
+    if args.device == "cuda" and not mg.cuda.is_available():
+        print("warmup: --device cuda needs a CUDA device; none is available", file=sys.stderr)
+        return 2
     ensure_writable()
     rows = warmup(args.device, args.dtype, progress=not args.no_progress)
     print(format_table(rows, location()))

@@ -100,3 +100,13 @@ def test_kernels_cache_to_the_fallback_in_a_new_process(tmp_path):
     ).stdout
     assert out.strip() == str(tmp_path / "minigrad" / "numba")
     assert list((tmp_path / "minigrad" / "numba").rglob("*max_pool_bwd*.nbi"))
+
+
+def test_cuda_without_a_device_is_refused_clearly(monkeypatch, capsys):
+    import minigrad as mg
+
+    monkeypatch.setattr(mg.cuda, "is_available", lambda: False)
+    assert cli.main(["warmup", "--device", "cuda"]) == 2
+    assert "needs a CUDA device" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["warmup", "--dtype", "float16"])
