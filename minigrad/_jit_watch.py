@@ -35,7 +35,9 @@ def kernel_name(dispatcher) -> str:
 
 
 def _hits(dispatcher) -> int:
-    counter = getattr(dispatcher, "_cache_hits", None)
+    """Cache loads so far (``dispatcher.stats.cache_hits``; 0 where a kind has no cache)."""
+    stats = getattr(dispatcher, "stats", None)
+    counter = getattr(stats, "cache_hits", None)
     return sum(counter.values()) if counter is not None else 0
 
 

@@ -103,6 +103,12 @@ def test_shapes_group_rows_and_chrome_trace(tmp_path):
     grouped = [r for r in prof.key_averages(group_by_input_shape=True) if r.key == "add"]
     assert sorted(r.input_shapes for r in grouped) == [[[2, 3], [2, 3]], [[4, 3], [4, 3]]]
     assert "Input Shapes" in prof.key_averages(group_by_input_shape=True).table()
+    # as in torch.profiler: without record_shapes the shapes are empty, one row per name
+    with profile() as plain:
+        mg.randn(2, 3) + mg.randn(2, 3)
+        mg.randn(4, 3) + mg.randn(4, 3)
+    rows = [(r.key, r.input_shapes, r.count) for r in plain.key_averages(group_by_input_shape=True)]
+    assert rows == [("add", [], 2)]
     path = tmp_path / "trace.json"
     prof.export_chrome_trace(path)
     trace = json.loads(path.read_text())["traceEvents"]
@@ -117,8 +123,6 @@ def test_errors_name_the_call():
             profile().start()
     with pytest.raises(ValueError, match="sort_by"):
         prof.key_averages().table(sort_by="cpu_time_totl")
-    with pytest.raises(RuntimeError, match="record_shapes"):
-        prof.key_averages(group_by_input_shape=True)
     with pytest.raises(TypeError, match="activities"):
         profile(activities=["cpu"])
     with pytest.raises(RuntimeError, match="nothing recorded"):

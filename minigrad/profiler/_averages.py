@@ -123,7 +123,7 @@ def key_averages(events, group_by_input_shape: bool, with_cuda: bool) -> EventLi
     """Groups ``events`` by name, or by (name, input shapes), in order of first appearance."""
     groups: dict = {}
     for e in events:
-        shapes = e.shapes if group_by_input_shape else None
+        shapes = (e.shapes or []) if group_by_input_shape else None
         key = (e.name, repr(shapes)) if group_by_input_shape else e.name
         row = groups.get(key)
         if row is None:
