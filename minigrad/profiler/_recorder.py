@@ -7,6 +7,7 @@ optimizers' ``step``/``zero_grad`` are replaced by timed ones (put back on ``uni
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import threading
@@ -43,13 +44,17 @@ class Event:
         return self.total_ns - self.child
 
 
+@functools.cache
+def _snake(class_name: str) -> str:
+    if class_name in _RENAMED:
+        return _RENAMED[class_name]
+    base = class_name[:-2] if class_name.endswith("Fn") else class_name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", base).lower()
+
+
 def op_name(cls, args) -> str:
     """``ConvFn`` on a 4-d input -> 'conv2d', ``CrossEntropyFn`` -> 'cross_entropy'."""
-    base = cls.__name__
-    if base in _RENAMED:
-        return _RENAMED[base]
-    base = base[:-2] if base.endswith("Fn") else base
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", base).lower()
+    name = _snake(cls.__name__)
     if name in _SPATIAL and args and hasattr(args[0], "ndim"):
         name += f"{args[0].ndim - 2}d"
     return name
