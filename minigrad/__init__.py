@@ -68,7 +68,9 @@ def __getattr__(name: str):
     # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda
     import importlib
 
-    if name in ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils", "testing"):
+    lazy = ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils", "testing",
+            "profiler")  # fmt: skip
+    if name in lazy:
         return importlib.import_module(f"minigrad.{name}")
     if name == "summary":
         from minigrad._summary import summary
