@@ -230,15 +230,16 @@ def masked(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class ReluFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.xp
-        ctx.mask = x._array > 0
-        return xp.maximum(x._array, xp.zeros((), x._array.dtype))  # nan stays nan, as PyTorch
+        ctx.y = ctx.backend.relu_forward(x._array)  # NaN stays NaN, as PyTorch
+        return ctx.y
 
     @staticmethod
     def backward(ctx, g):
-        return masked(g._array, ctx.mask)
+        return ctx.backend.relu_backward(g._array, ctx.y)
 
 
 class ClampFn(Function):

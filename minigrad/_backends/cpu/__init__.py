@@ -15,7 +15,7 @@ import numpy as xp
 
 from minigrad._threads import blas_single_thread, use_numba_threads
 
-from . import conv, pad, pool
+from . import activation, conv, norm, pad, pool
 
 
 def _owned(kernel):
@@ -42,6 +42,10 @@ adaptive_avg_pool_backward = _owned(pool.adaptive_avg_pool_backward)
 adaptive_max_pool_forward = _owned(pool.adaptive_max_pool_forward)
 pad_forward = _owned(pad.pad_forward)
 pad_backward = _owned(pad.pad_backward)
+batch_norm_forward = _owned(norm.batch_norm_forward)
+batch_norm_backward = _owned(norm.batch_norm_backward)
+relu_forward = _owned(activation.relu_forward)
+relu_backward = _owned(activation.relu_backward)
 
 __all__ = [
     "xp",
@@ -57,4 +61,8 @@ __all__ = [
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "batch_norm_forward",
+    "batch_norm_backward",
+    "relu_forward",
+    "relu_backward",
 ]
