@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-__all__ = ["FASTMATH", "njit_par", "prange"]
+__all__ = ["FASTMATH", "njit_inline", "njit_par", "prange"]
 
 # No "nnan"/"ninf": max pooling pads with -inf and must propagate NaN like PyTorch.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 njit_par = njit(parallel=True, cache=True, fastmath=FASTMATH)
+
+# Helpers called from kernels: inlined into the caller, so loops see their constants.
+njit_inline = njit(cache=True, fastmath=FASTMATH, inline="always")
