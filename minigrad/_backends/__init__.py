@@ -29,6 +29,7 @@ KERNELS = (
     "batch_norm_backward",
     "relu_forward",
     "relu_backward",
+    "sgd_update",
 )
 
 

@@ -13,6 +13,7 @@ from ._arrays import array_module
 from .activation import relu_backward, relu_forward
 from .conv import conv_forward, conv_grad_input, conv_grad_weight
 from .norm import batch_norm_backward, batch_norm_forward
+from .optim import sgd_update
 from .pad import pad_backward, pad_forward
 from .pool import (
     adaptive_avg_pool_backward,
@@ -42,6 +43,7 @@ __all__ = [
     "batch_norm_backward",
     "relu_forward",
     "relu_backward",
+    "sgd_update",
 ]
 
 
