@@ -29,6 +29,8 @@ KERNELS = (
     "batch_norm_backward",
     "relu_forward",
     "relu_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
     "sgd_update",
 )
 

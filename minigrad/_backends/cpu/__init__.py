@@ -56,6 +56,8 @@ batch_norm_forward = _owned(norm.batch_norm_forward)
 batch_norm_backward = _owned(norm.batch_norm_backward)
 relu_forward = _owned(activation.relu_forward)
 relu_backward = _owned(activation.relu_backward)
+sigmoid_forward = _owned(activation.sigmoid_forward)
+sigmoid_backward = _owned(activation.sigmoid_backward)
 sgd_update = _owned(optim.sgd_update)
 
 __all__ = [
@@ -76,5 +78,7 @@ __all__ = [
     "batch_norm_backward",
     "relu_forward",
     "relu_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
     "sgd_update",
 ]
