@@ -11,7 +11,6 @@ import time
 from tqdm import tqdm
 
 import minigrad as mg
-from minigrad import _random
 
 
 def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, desc="train"):
@@ -56,7 +55,7 @@ def save_checkpoint(path, model, optimizer, epoch, history, scheduler=None):
         "optimizer": optimizer.state_dict(),
         "epoch": epoch,
         "history": history,
-        "rng": _random.get_rng_state(),
+        "rng": mg.get_rng_state(),
     }
     if scheduler is not None:
         state["scheduler"] = scheduler.state_dict()
@@ -70,7 +69,7 @@ def load_checkpoint(path, model, optimizer, scheduler=None):
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and "scheduler" in state:
         scheduler.load_state_dict(state["scheduler"])
-    _random.set_rng_state(state["rng"])
+    mg.set_rng_state(state["rng"])
     return state["epoch"], state["history"]
 
 
