@@ -106,6 +106,7 @@ def _model_pass(name: str, device: str, dtype: str) -> None:
     model = model.to(device=device, dtype=dt)
     x = mg.randn(*shape, dtype=dt, device=device)
     model(x).sum().backward()
+    mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9).step()  # the fused update
 
 
 MODELS = ("lenet", "resnet18", "resnet20")

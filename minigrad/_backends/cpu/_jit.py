@@ -13,10 +13,17 @@ from numba import njit, prange
 
 from ._cache_dir import ensure_writable
 
-__all__ = ["FASTMATH", "njit_par", "prange"]
+__all__ = ["FASTMATH", "njit_exact", "njit_inline", "njit_par", "prange"]
 
 # No "nnan"/"ninf": max pooling pads with -inf and must propagate NaN like PyTorch.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 ensure_writable()  # before the first kernel is defined: Numba picks its cache place then
 njit_par = njit(parallel=True, cache=True, fastmath=FASTMATH)
+
+# Helpers called from kernels: inlined into the caller, so loops see their constants.
+njit_inline = njit(cache=True, fastmath=FASTMATH, inline="always")
+
+# Kernels whose roundings must be those of the operation-by-operation formula (optimizer
+# updates): no fast-math, so no fused multiply-add or reordering.
+njit_exact = njit(parallel=True, cache=True)
