@@ -17,13 +17,16 @@ _PREFIX = "minigrad._backends."
 
 
 def dispatchers() -> list:
-    """Every Numba dispatcher (CPU ``@njit`` or ``@cuda.jit``) of the loaded kernel modules."""
+    """Every Numba dispatcher (CPU ``@njit`` or ``@cuda.jit``) of the loaded kernel modules,
+    except helpers inlined into their callers (``inline="always"``: never compiled alone)."""
     found = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith(_PREFIX) or module is None:
             continue
         for obj in vars(module).values():
             if hasattr(obj, "py_func") and hasattr(obj, "overloads") and hasattr(obj, "compile"):
+                if getattr(obj, "targetoptions", {}).get("inline") == "always":
+                    continue
                 found[id(obj)] = obj
     return list(found.values())
 

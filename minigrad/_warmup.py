@@ -54,6 +54,16 @@ CPU_ENTRIES = {
     "pad_forward [reflect]": (None, lambda k, a: k.pad_forward(a.x, _PADS, "reflect", 0.0)),
     "pad_backward [reflect]": (
         None, lambda k, a: k.pad_backward(a.x, _PADS, "reflect", (2, 4, 6, 6))),
+    "batch_norm_forward": (None, lambda k, a: k.batch_norm_forward(a.x3, a.c, a.c, 1e-5)),
+    "batch_norm_backward": (None, lambda k, a: k.batch_norm_backward(
+        a.y1.reshape(a.x3.shape), a.x3, a.c, a.c, a.c, True, True)),
+    "relu_forward": (None, lambda k, a: k.relu_forward(a.x)),
+    "relu_backward": (None, lambda k, a: k.relu_backward(a.y1, a.x)),
+    "sigmoid_forward": (None, lambda k, a: k.sigmoid_forward(a.x)),
+    "sigmoid_backward": (None, lambda k, a: k.sigmoid_backward(a.y1, a.x)),
+    "sgd_update": (None, lambda k, a: k.sgd_update(
+        a.w.copy(), a.w, None, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0,
+        nesterov=False, maximize=False)),
 }  # fmt: skip
 
 
@@ -67,6 +77,8 @@ class _Arrays:
         self.y1 = rng.standard_normal((2, 4, 8, 8)).astype(dtype)
         self.y2 = rng.standard_normal((2, 4, 4, 4)).astype(dtype)
         self.idx = np.zeros((2, 4, 8, 8), dtype=np.int64)
+        self.x3 = self.x.reshape(2, 4, 64)  # (N, C, L) for batch norm
+        self.c = np.ones(4, dtype)  # per-channel weight, bias, statistics
 
 
 @contextlib.contextmanager
