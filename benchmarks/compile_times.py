@@ -4,8 +4,9 @@ Usage: ``.venv/bin/python benchmarks/compile_times.py``. Each entry runs in a fr
 with ``NUMBA_CACHE_DIR`` pointing at its own new temporary directory (cold: Numba compiles
 and writes the cache), then in a second fresh process on the same directory (warm: Numba
 only loads machine code). The time is that of the first call of the host wrapper on a tiny
-float32 input, which includes the NumPy glue; the conv entries force one strategy each so
-that every Numba kernel is measured (an entry also compiles the small helpers it calls,
+float32 input, which includes the NumPy glue; the entries are those of ``python -m minigrad
+warmup`` (``minigrad._warmup.CPU_ENTRIES``), where the conv entries force one strategy each
+so that every Numba kernel is measured (an entry also compiles the small helpers it calls,
 such as the padding kernel). A throwaway kernel runs first in each process, so the numbers
 exclude the one-time start of Numba's code generator and thread pool, printed separately.
 """
@@ -21,42 +22,22 @@ import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name -> Python snippet run after the setup below; ``x``/``w`` are small float32 arrays.
-ENTRIES = {
-    "import minigrad._backends.cpu": "pass",
-    "conv_forward [flat]": "force('flat'); cpu.conv_forward(x, w, *geo1)",
-    "conv_forward [direct]": "force('direct'); cpu.conv_forward(x, w, *geo2)",
-    "conv_forward [im2col]": "force('im2col'); cpu.conv_forward(x, w, *geo2)",
-    "conv_forward [shifted]": "force('shifted'); cpu.conv_forward(x, w, *geo1)",
-    "conv_grad_input [flat]": "force('flat'); cpu.conv_grad_input(y1, w, x.shape, *geo1)",
-    "conv_grad_input [direct]": "force('direct'); cpu.conv_grad_input(y2, w, x.shape, *geo2)",
-    "conv_grad_input [im2col]": "force('im2col'); cpu.conv_grad_input(y2, w, x.shape, *geo2)",
-    "conv_grad_weight [flat]": "force('flat'); cpu.conv_grad_weight(x, y1, w.shape, *geo1)",
-    "conv_grad_weight [shifted]": "force('shifted'); cpu.conv_grad_weight(x, y1, w.shape, *geo1)",
-    "conv_grad_weight [direct]": "force('direct'); cpu.conv_grad_weight(x, y2, w.shape, *geo2)",
-    "conv_grad_weight [im2col]": "force('im2col'); cpu.conv_grad_weight(x, y2, w.shape, *geo2)",
-    "max_pool_forward": "cpu.max_pool_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))",
-    "max_pool_backward": "cpu.max_pool_backward(y1, idx, x.shape)",
-    "avg_pool_forward": "cpu.avg_pool_forward(x, (2, 2), (2, 2), (0, 0), (4, 4), True)",
-    "avg_pool_backward": "cpu.avg_pool_backward(y1, x.shape, (2, 2), (2, 2), (0, 0), True)",
-    "adaptive_avg_pool_forward": "cpu.adaptive_avg_pool_forward(x, (3, 3))",
-    "adaptive_max_pool_forward": "cpu.adaptive_max_pool_forward(x, (3, 3))",
-    "pad_forward [constant]": "cpu.pad_forward(x, ((1, 1), (1, 1)), 'constant', 0.0)",
-    "pad_forward [reflect]": "cpu.pad_forward(x, ((1, 1), (1, 1)), 'reflect', 0.0)",
-    "pad_backward [reflect]": "cpu.pad_backward(x, ((1, 1), (1, 1)), 'reflect', (2, 4, 6, 6))",
-}
+sys.path.insert(0, ROOT)
+from minigrad._warmup import CPU_ENTRIES  # noqa: E402  (the entries `python -m minigrad warmup` runs)
+
+# name -> Python snippet run after the setup below
+ENTRIES = {"import minigrad._backends.cpu": "pass"}
+ENTRIES.update({name: f"run_cpu_entry({name!r})" for name in CPU_ENTRIES})
 
 _SCRIPT = textwrap.dedent(
     """
     import json, sys, time
     t0 = time.perf_counter()
     import numpy as np
-    from minigrad._backends import cpu
-    from minigrad._backends.cpu import conv
+    from minigrad._backends import cpu  # noqa: F401
     t_import = time.perf_counter() - t0
 
-    def force(kind):
-        conv._strategy = lambda *a: kind
+    from minigrad._warmup import run_cpu_entry
 
     # Start Numba's code generator and thread pool with a throwaway kernel, so that the time
     # below is the entry's own (compile or cache load), not this one-time process cost.
@@ -71,14 +52,6 @@ _SCRIPT = textwrap.dedent(
     warm(np.zeros(4))
     t_init = time.perf_counter() - t0
 
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 4, 8, 8), dtype=np.float32)
-    w = rng.standard_normal((4, 4, 3, 3), dtype=np.float32)
-    geo1 = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
-    geo2 = ((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
-    y1 = rng.standard_normal((2, 4, 8, 8), dtype=np.float32)
-    y2 = rng.standard_normal((2, 4, 4, 4), dtype=np.float32)
-    idx = np.zeros((2, 4, 8, 8), dtype=np.int64)
     t0 = time.perf_counter()
     exec(sys.argv[1])
     t_call = time.perf_counter() - t0

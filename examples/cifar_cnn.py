@@ -3,7 +3,7 @@
 Trains on CIFAR-10 when the python batches are in --cifar-root (cifar-10-batches-py/),
 otherwise on Fashion-MNIST (one input channel, 28x28).
 
-    python examples/cifar_cnn.py --epochs 2
+    python examples/cifar_cnn.py --epochs 2 --plot curves.png
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import evaluate, image_datasets, train_epoch  # noqa: E402
+from common import (  # noqa: E402
+    add_plot_argument,
+    evaluate,
+    image_datasets,
+    plot_available,
+    plot_curves,
+    train_epoch,
+)
 
 import minigrad as torch  # noqa: E402
 from minigrad.data import DataLoader, transforms  # noqa: E402
@@ -70,7 +77,9 @@ def main(argv=None) -> float:
     parser.add_argument("--cifar-root", default="data")
     parser.add_argument("--fashion-root", default=os.environ.get("FASHION_MNIST_ROOT"))
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
+    add_plot_argument(parser)
     args = parser.parse_args(argv)
+    want_plot = plot_available(args.plot)
     torch.manual_seed(0)
 
     cifar_norm = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -97,17 +106,20 @@ def main(argv=None) -> float:
     model = cifar_cnn(channels, size)
     optimizer = torch.optim.Adam(model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
-    acc = 0.0
+    acc, history = 0.0, []
     for epoch in range(args.epochs):
         loss, train_acc, seconds = train_epoch(
             model, train_loader, loss_fn, optimizer, desc=f"epoch {epoch + 1}"
         )
         acc = evaluate(model, test_loader)
+        history.append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc, "test_acc": acc})
         print(
             f"{name} epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
             f"test acc {acc:.4f}  ({seconds:.0f} s)",
             flush=True,
         )
+    if want_plot and history:
+        plot_curves(history, args.plot, title=f"seed 001 CNN on {name}")
     print(f"test accuracy: {acc:.4f}")
     return acc
 

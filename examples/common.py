@@ -1,7 +1,10 @@
-"""Training-loop helpers shared by the examples: one epoch, evaluation, checkpoints.
+"""Training-loop helpers shared by the examples: one epoch, evaluation, checkpoints, and
+pictures (``--plot curves.png``: loss and accuracy per epoch; a learned kernel beside the
+true one).
 
 Plain PyTorch-style loops (the same code runs on PyTorch with the import changed), with
-tqdm progress bars and atomic checkpoints that resume exactly."""
+tqdm progress bars and atomic checkpoints that resume exactly. Pictures need matplotlib,
+the extra ``minigrad[plot]``; without it the examples say so in one line and train anyway."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import time
 from tqdm import tqdm
 
 import minigrad as mg
-from minigrad import _random
 
 
 def train_epoch(model, loader, loss_fn, optimizer, scheduler=None, desc="train"):
@@ -56,7 +58,7 @@ def save_checkpoint(path, model, optimizer, epoch, history, scheduler=None):
         "optimizer": optimizer.state_dict(),
         "epoch": epoch,
         "history": history,
-        "rng": _random.get_rng_state(),
+        "rng": mg.get_rng_state(),
     }
     if scheduler is not None:
         state["scheduler"] = scheduler.state_dict()
@@ -70,7 +72,7 @@ def load_checkpoint(path, model, optimizer, scheduler=None):
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and "scheduler" in state:
         scheduler.load_state_dict(state["scheduler"])
-    _random.set_rng_state(state["rng"])
+    mg.set_rng_state(state["rng"])
     return state["epoch"], state["history"]
 
 
@@ -97,3 +99,76 @@ def image_datasets(cifar_root, fashion_root, train_transform, test_transform):
         1,
         28,
     )
+
+
+PLOT_MISSING = "--plot needs matplotlib: pip install 'minigrad[plot]' (training continues)"
+
+
+def add_plot_argument(parser, what="loss and accuracy per epoch") -> None:
+    """``--plot PATH``: where to draw the picture (PNG, PDF, SVG: by the file's extension)."""
+    parser.add_argument("--plot", metavar="PATH", default=None, help=f"save a picture of {what}")
+
+
+def plot_available(path) -> bool:
+    """True when ``path`` is set and matplotlib imports; prints how to install it otherwise."""
+    if not path:
+        return False
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(PLOT_MISSING)
+        return False
+    return True
+
+
+def _figure(width, height):
+    # the Agg canvas directly: no display, no pyplot state, works in any process
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_curves(history, path, title="") -> None:
+    """Loss (left) and train/test accuracy (right) per epoch from the examples' history."""
+    epochs = [h["epoch"] for h in history]
+    fig = _figure(9, 3.5)
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    loss_ax.plot(epochs, [h["loss"] for h in history], "o-", label="train loss")
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    acc_ax.plot(epochs, [h["train_acc"] for h in history], "o-", label="train")
+    acc_ax.plot(epochs, [h["test_acc"] for h in history], "s-", label="test")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (loss_ax, acc_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    print(f"curves saved to {path}")
+
+
+def plot_kernels(kernels, path) -> None:
+    """Kernels side by side as images, each cell labelled with its value:
+    ``kernels`` maps a title to a 2-D array."""
+    import numpy as np
+
+    arrays = {
+        name: np.asarray(k, dtype=float).reshape(np.shape(k)[-2:]) for name, k in kernels.items()
+    }
+    scale = max(float(np.abs(a).max()) for a in arrays.values()) or 1.0
+    fig = _figure(2.2 * len(arrays) + 0.8, 2.2)
+    axes = fig.subplots(1, len(arrays), squeeze=False)[0]
+    for ax, (name, a) in zip(axes, arrays.items()):
+        image = ax.imshow(a, cmap="coolwarm", vmin=-scale, vmax=scale)
+        for (i, j), v in np.ndenumerate(a):
+            ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=9)
+        ax.set(title=name, xticks=range(a.shape[1]), yticks=range(a.shape[0]))
+    fig.colorbar(image, ax=list(axes), shrink=0.8)
+    fig.savefig(path, dpi=120)
+    print(f"kernels saved to {path}")

@@ -1,7 +1,7 @@
 """Seed 004's edge-detection example, verbatim but for the import: a hand-written
 ``corr2d`` inside an ``nn.Module`` learns the kernel [1, -1] from an image and its edges.
 
-    python examples/edge_detection.py
+    python examples/edge_detection.py --save-kernel kernel.png
 """
 
 import minigrad as torch
@@ -67,3 +67,21 @@ for i in range(step):
 print(conv2d.weight.data)
 # 偏置
 print(conv2d.bias.data)
+
+
+# minigrad's addition to the seed program: --save-kernel PATH (or --plot PATH) saves the
+# learned kernel next to the true one, [[1, -1]], as an image (needs minigrad[plot])
+if __name__ == "__main__":
+    import argparse
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import plot_available, plot_kernels
+
+    parser = argparse.ArgumentParser(description="seed 004's edge-detection example")
+    parser.add_argument("--save-kernel", "--plot", dest="plot", metavar="PATH")
+    path = parser.parse_args().plot
+    if plot_available(path):
+        true = torch.tensor([[1.0, -1.0]])
+        plot_kernels({"learned": conv2d.weight.detach().numpy(), "true": true.numpy()}, path)

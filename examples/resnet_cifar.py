@@ -1,7 +1,7 @@
 """A CIFAR-style ResNet (He et al.'s ResNet-20 by default) on CIFAR-10 when the python
 batches are present in --cifar-root, otherwise on Fashion-MNIST.
 
-    python examples/resnet_cifar.py --epochs 1 --depth 20
+    python examples/resnet_cifar.py --epochs 1 --depth 20 --plot curves.png
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import evaluate, image_datasets, train_epoch  # noqa: E402
+from common import (  # noqa: E402
+    add_plot_argument,
+    evaluate,
+    image_datasets,
+    plot_available,
+    plot_curves,
+    train_epoch,
+)
 
 import minigrad as mg  # noqa: E402
 from minigrad.data import DataLoader, transforms  # noqa: E402
@@ -28,7 +35,9 @@ def main(argv=None) -> float:
     parser.add_argument("--cifar-root", default="data")
     parser.add_argument("--fashion-root", default=os.environ.get("FASHION_MNIST_ROOT"))
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
+    add_plot_argument(parser)
     args = parser.parse_args(argv)
+    want_plot = plot_available(args.plot)
     mg.manual_seed(0)
 
     train_tf = transforms.Compose(
@@ -58,17 +67,20 @@ def main(argv=None) -> float:
     scheduler = mg.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
     loss_fn = mg.nn.CrossEntropyLoss()
     print(f"ResNet-{args.depth} on {name}: {sum(p.numel() for p in model.parameters())} parameters")
-    acc = 0.0
+    acc, history = 0.0, []
     for epoch in range(args.epochs):
         loss, train_acc, seconds = train_epoch(
             model, train_loader, loss_fn, optimizer, scheduler, desc=f"epoch {epoch + 1}"
         )
         acc = evaluate(model, test_loader)
+        history.append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc, "test_acc": acc})
         print(
             f"epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
             f"test acc {acc:.4f}  ({seconds:.0f} s)",
             flush=True,
         )
+    if want_plot and history:
+        plot_curves(history, args.plot, title=f"ResNet-{args.depth} on {name}")
     print(f"test accuracy: {acc:.4f}")
     return acc
 

@@ -4,6 +4,7 @@
     python examples/train_lenet.py --modern         # ReLU, max-pool, BatchNorm, Adam + cosine
     python examples/train_lenet.py --epochs 1       # a quick run
     python examples/train_lenet.py --resume         # continue from the last checkpoint
+    python examples/train_lenet.py --plot curves.png  # loss and accuracy per epoch
 
 Prints per-epoch loss, train and test accuracy; the last line is the test accuracy.
 """
@@ -17,7 +18,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import evaluate, load_checkpoint, save_checkpoint, train_epoch  # noqa: E402
+from common import (  # noqa: E402
+    add_plot_argument,
+    evaluate,
+    load_checkpoint,
+    plot_available,
+    plot_curves,
+    save_checkpoint,
+    train_epoch,
+)
 
 import minigrad as mg  # noqa: E402
 from minigrad import nn  # noqa: E402
@@ -48,7 +57,9 @@ def main(argv=None) -> float:
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
+    add_plot_argument(parser)
     args = parser.parse_args(argv)
+    want_plot = plot_available(args.plot)
     name = "lenet_modern" if args.modern else "lenet"
     checkpoint = args.checkpoint or os.path.join("checkpoints", f"{name}.mgt")
 
@@ -113,6 +124,8 @@ def main(argv=None) -> float:
             flush=True,
         )
         save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, scheduler)
+    if want_plot and history:
+        plot_curves(history, args.plot, title=f"{name} on Fashion-MNIST")
     print(f"test accuracy: {test_acc:.4f}")
     return test_acc
 

@@ -47,7 +47,13 @@ from minigrad._factories import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from minigrad._random import initial_seed, manual_seed, seed  # noqa: E402
+from minigrad._random import (  # noqa: E402
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from minigrad._tensor import Size, Tensor  # noqa: E402
 from minigrad._threads import get_num_threads, set_num_threads  # noqa: E402
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
@@ -62,9 +68,14 @@ def __getattr__(name: str):
     # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda ...
     import importlib
 
-    lazy = ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils", "safetensors")
+    lazy = ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils", "testing",
+            "profiler", "safetensors")  # fmt: skip
     if name in lazy:
         return importlib.import_module(f"minigrad.{name}")
+    if name == "summary":
+        from minigrad._summary import summary
+
+        return summary
     if name in ("save", "load"):
         from minigrad import serialization
 

@@ -42,7 +42,7 @@ __all__ = [
 
 _num_threads: int | None = None  # None: every thread of Numba's pool
 _lock = threading.Lock()
-_blas = {"depth": 0, "limiter": None, "controller": None}
+_blas = {"depth": 0, "saved": [], "controller": None}
 _helpers = {"pool": None, "size": 0, "pid": 0}  # threads that run_tasks adds to the caller
 
 
@@ -140,7 +140,7 @@ def blas_single_thread():
     limit, the last to leave restores it."""
     with _lock:
         if _blas["depth"] == 0:
-            _blas["limiter"] = _blas_controller().limit(limits=1)
+            _blas["saved"] = _limit_blas_to_one()
         _blas["depth"] += 1
     try:
         yield
@@ -148,8 +148,22 @@ def blas_single_thread():
         with _lock:
             _blas["depth"] -= 1
             if _blas["depth"] == 0:
-                _blas["limiter"].restore_original_limits()
-                _blas["limiter"] = None
+                for lib, n in _blas["saved"]:
+                    lib.set_num_threads(n)
+                _blas["saved"] = []
+
+
+def _limit_blas_to_one() -> list:
+    """Set every BLAS library to one thread; returns (library, former count) for those that
+    had more. Two C calls per library: threadpoolctl's ``limit()`` rescans them all, which
+    cost 20 us per kernel call."""
+    saved = []
+    for lib in _blas_controller().lib_controllers:
+        n = lib.num_threads
+        if n != 1:
+            lib.set_num_threads(1)
+            saved.append((lib, n))
+    return saved
 
 
 def blas_threads_for(xp):

@@ -9,16 +9,12 @@ check for rows marked ``directional`` (large shapes)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-
-@dataclass
-class Example:
-    arrays: tuple  # NumPy arrays: float64 ones become tensors, ints stay int64 tensors
-    kwargs: dict = field(default_factory=dict)
+from minigrad.testing._example import Example
 
 
 @dataclass

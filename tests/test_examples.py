@@ -99,3 +99,55 @@ def test_cuda_sim_lenet_matches_cpu(small_cuda_launches, capsys):
     match = main(["--batch-size", "1", "--steps", "2"])
     out = capsys.readouterr().out
     assert match and out.strip().endswith("losses match to 1e-5: yes"), out
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _small_run_args(name, root, tmp_path):
+    if name == "train_lenet":
+        return [
+            "--root",
+            root,
+            "--epochs",
+            "2",
+            "--limit",
+            "64",
+            "--checkpoint",
+            str(tmp_path / "c"),
+        ]
+    return ["--epochs", "1", "--cifar-root", str(tmp_path / "none"), "--fashion-root", root,
+            "--limit", "64"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["train_lenet", "cifar_cnn", "resnet_cifar"])
+def test_plot_draws_loss_and_accuracy_curves(name, fashion_root, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "curves.png"
+    _load(name)["main"](_small_run_args(name, fashion_root, tmp_path) + ["--plot", str(path)])
+    assert path.read_bytes()[:8] == _PNG
+    out = capsys.readouterr().out
+    assert f"curves saved to {path}" in out and "test accuracy: " in out
+
+
+def test_plot_without_matplotlib_says_how_to_install_and_trains(
+    fashion_root, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    path = tmp_path / "curves.png"
+    args = _small_run_args("train_lenet", fashion_root, tmp_path) + ["--plot", str(path)]
+    _load("train_lenet")["main"](args)
+    out = capsys.readouterr().out
+    assert "pip install 'minigrad[plot]'" in out.splitlines()[0]
+    assert out.strip().splitlines()[-1].startswith("test accuracy: ") and not path.exists()
+
+
+def test_edge_detection_saves_the_learned_kernel_next_to_the_true_one(
+    tmp_path, capsys, monkeypatch
+):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "kernel.png"
+    monkeypatch.setattr(sys, "argv", ["edge_detection.py", "--save-kernel", str(path)])
+    runpy.run_path(str(EXAMPLES / "edge_detection.py"), run_name="__main__")
+    assert path.read_bytes()[:8] == _PNG
+    assert f"kernels saved to {path}" in capsys.readouterr().out

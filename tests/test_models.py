@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import models, nn
-from tests.test_ops_grad import directional_check
+from minigrad.testing._checks import directional_check
 
 
 def n_params(model) -> int:

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad.testing._checks import compare_outputs as _compare
+from minigrad.testing._checks import to_tensors
 from tests.op_table import OPS
-from tests.test_ops_forward import _compare, to_tensors
 
 
 def _outputs(out):

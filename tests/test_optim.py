@@ -651,3 +651,44 @@ def test_save_and_load_state_dict_with_minigrad_save(tmp_path):
         t.grad = mg.tensor([-1.0, 0.25])
         o.step()
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def _sgd_float32_by_formula(p, g, b, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """torch.optim.SGD's single-tensor update in float32, NumPy operation by operation."""
+    f = np.float32
+    g = -g if maximize else g
+    if weight_decay:
+        g = g + f(weight_decay) * p
+    if momentum:
+        b = g.copy() if b is None else b * f(momentum) + (f(1 - dampening) * g if dampening else g)
+        g = g + f(momentum) * b if nesterov else b
+    return p + f(-lr) * g, b
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize(
+    "kw",
+    [dict(momentum=0.0), dict(momentum=0.9, weight_decay=5e-4),
+     dict(momentum=0.9, nesterov=True, maximize=True), dict(momentum=0.5, dampening=0.3)],
+)  # fmt: skip
+def test_sgd_kernel_is_the_float32_formula_bit_for_bit(kw, threads):
+    """The fused CPU update rounds as the operation-by-operation formula does, whatever the
+    thread count, and writes back into a non-contiguous parameter."""
+    from minigrad._backends import backend_for
+
+    mg.set_num_threads(threads)
+    rng = np.random.default_rng(5)
+    full = dict(lr=0.05, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                maximize=False) | kw  # fmt: skip
+    p = rng.standard_normal((300, 70), dtype=np.float32)
+    p_t = p.T  # a non-contiguous view: the update must land in p
+    want, want_b, buf = p_t.copy(), None, None
+    for _ in range(3):
+        g = rng.standard_normal(p_t.shape, dtype=np.float32)
+        want, want_b = _sgd_float32_by_formula(want, g, want_b, **full)
+        buf = backend_for("cpu").sgd_update(p_t, g, buf, **full)
+    np.testing.assert_array_equal(p.T, want)
+    if full["momentum"]:
+        np.testing.assert_array_equal(buf, want_b)
+    else:
+        assert buf is None

@@ -25,6 +25,13 @@ KERNELS = (
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "batch_norm_forward",
+    "batch_norm_backward",
+    "relu_forward",
+    "relu_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "sgd_update",
 )
 
 

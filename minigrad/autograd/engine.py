@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from minigrad._xp import writeable, xp_for
+from minigrad.autograd import _hooks
 from minigrad.autograd.function import AccumulateGrad, gradient_edge
 from minigrad.autograd.grad_mode import no_grad
 
@@ -111,7 +112,10 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
                     g = xp_for(meta[2]).zeros(meta[0], meta[1])
                 grad_tensors.append(None if g is None else Tensor._wrap(g, meta[2]))
             node.ctx.check_outputs_unchanged(node.name())
-            results = node.function.backward(node.ctx, *grad_tensors)
+            if _hooks.active:  # minigrad.profiler is recording
+                results = _hooks.backward(node, grad_tensors)
+            else:
+                results = node.function.backward(node.ctx, *grad_tensors)
             if not isinstance(results, tuple):
                 results = (results,)
             if len(results) < len(node.edges):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad._xp import xp_for
+from minigrad.autograd import _hooks
 from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "Context", "Node", "AccumulateGrad"]
@@ -164,7 +165,7 @@ class Function:
         ctx = Context(device, needs)
         # inf and nan follow IEEE rules silently, as in PyTorch: no NumPy warnings
         with no_grad(), np.errstate(all="ignore"):
-            raw = cls.forward(ctx, *args)
+            raw = cls.forward(ctx, *args) if not _hooks.active else _hooks.forward(cls, ctx, args)
         single = not isinstance(raw, tuple)
         outputs = tuple(_as_output(r, device, args) for r in ((raw,) if single else raw))
         if record:

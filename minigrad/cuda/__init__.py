@@ -22,6 +22,10 @@ __all__ = [
     "empty_cache",
     "manual_seed",
     "manual_seed_all",
+    "get_rng_state",
+    "set_rng_state",
+    "get_rng_state_all",
+    "set_rng_state_all",
 ]
 
 _SIMULATOR_NAME = "minigrad CUDA simulator (Numba)"
@@ -138,3 +142,37 @@ def manual_seed_all(seed: int) -> None:
     """Mirrors ``torch.cuda.manual_seed_all``; minigrad uses one GPU, so this is
     ``manual_seed``."""
     manual_seed(seed)
+
+
+def get_rng_state(device="cuda"):
+    """Mirrors ``torch.cuda.get_rng_state``. The random numbers of 'cuda' tensors come from
+    the host generator (see ``manual_seed``), so this is ``minigrad.get_rng_state()``: a
+    uint8 Tensor on 'cpu'. Raises RuntimeError when CUDA is not usable, as PyTorch does."""
+    from minigrad._random import get_rng_state as _host_state
+
+    _check_device(device, "get_rng_state")
+    return _host_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    """Mirrors ``torch.cuda.set_rng_state``: restores a state from ``get_rng_state`` (the
+    host generator's, shared with 'cpu')."""
+    from minigrad._random import set_rng_state as _host_set
+
+    _check_device(device, "set_rng_state")
+    _host_set(new_state)
+
+
+def get_rng_state_all() -> list:
+    """Mirrors ``torch.cuda.get_rng_state_all``: one state per GPU (minigrad uses one)."""
+    return [get_rng_state()]
+
+
+def set_rng_state_all(new_states) -> None:
+    """Mirrors ``torch.cuda.set_rng_state_all``: takes the list from ``get_rng_state_all``."""
+    states = list(new_states)
+    if len(states) != 1:
+        raise ValueError(
+            f"set_rng_state_all: expected one state (minigrad uses one GPU), got {len(states)}"
+        )
+    set_rng_state(states[0])

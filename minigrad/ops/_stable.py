@@ -12,15 +12,16 @@ from minigrad._xp import array_module_of
 __all__ = ["sigmoid", "log_sigmoid", "log_softmax"]
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) in one fresh buffer, as PyTorch's kernel computes it.
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 / (1 + exp(-x)) in one buffer (``out``, or a fresh one), as PyTorch's kernel
+    computes it.
 
     The left tail keeps full relative precision until exp(-x) overflows to inf, where the
     result is 0 (below about -88 in float32 and -709 in float64, as PyTorch); the tanh
     form 0.5 (1 + tanh(x / 2)) rounded it to 0 from about -17 (float32) and -37 (float64).
     The overflow's floating-point warning is silenced by ``Function.apply``."""
     xp = array_module_of(x)
-    y = xp.negative(x)
+    y = xp.negative(x, out=out)
     y = xp.asarray(y)  # an array even for 0-d input
     xp.exp(y, out=y)
     y += 1.0

@@ -11,7 +11,6 @@ import numpy as np
 
 from minigrad._xp import array_module_of
 from minigrad.autograd.function import Function
-from minigrad.ops import _stable
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -212,15 +211,12 @@ class SigmoidFn(Function):
     @staticmethod
     def forward(ctx, x):
         # never overflows and keeps the left tail (sigmoid(-50) is 1.9e-22 in float32)
-        ctx.y = _stable.sigmoid(x._array)
+        ctx.y = ctx.backend.sigmoid_forward(x._array)
         return ctx.y
 
     @staticmethod
     def backward(ctx, g):
-        d = 1 - ctx.y
-        d *= ctx.y
-        d *= g._array
-        return d
+        return ctx.backend.sigmoid_backward(g._array, ctx.y)
 
 
 def masked(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -230,15 +226,16 @@ def masked(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class ReluFn(Function):
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x):
-        xp = ctx.xp
-        ctx.mask = x._array > 0
-        return xp.maximum(x._array, xp.zeros((), x._array.dtype))  # nan stays nan, as PyTorch
+        ctx.y = ctx.backend.relu_forward(x._array)  # NaN stays NaN, as PyTorch
+        return ctx.y
 
     @staticmethod
     def backward(ctx, g):
-        return masked(g._array, ctx.mask)
+        return ctx.backend.relu_backward(g._array, ctx.y)
 
 
 class ClampFn(Function):

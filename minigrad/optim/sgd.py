@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from types import ModuleType
 
-import numpy as np
-
+from minigrad._backends import backend_for
 from minigrad._tensor import Tensor
 from minigrad.optim.optimizer import (
     Optimizer,
@@ -16,7 +14,7 @@ from minigrad.optim.optimizer import (
     use_grad_for_step,
 )
 
-__all__ = ["SGD", "sgd_update"]
+__all__ = ["SGD"]
 
 
 class SGD(Optimizer):
@@ -58,7 +56,7 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
-            foreach=foreach,  # accepted for compatibility; minigrad always updates per tensor
+            foreach=foreach,  # accepted for compatibility: the update is one fused pass anyway
         )
         super().__init__(params, defaults)
 
@@ -81,12 +79,11 @@ class SGD(Optimizer):
                     continue
                 # without momentum PyTorch keeps no state at all (state_dict()['state'] == {})
                 buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
-                new_buf = sgd_update(
+                new_buf = backend_for(p.device.type).sgd_update(
                     p._array,
                     p.grad._array,
                     None if buf is None else buf._array,
                     lr=group["lr"],
-                    xp=p._xp,
                     momentum=momentum,
                     dampening=group["dampening"],
                     weight_decay=group["weight_decay"],
@@ -97,40 +94,3 @@ class SGD(Optimizer):
                 if momentum != 0 and buf is None:
                     self.state[p]["momentum_buffer"] = Tensor._wrap(new_buf, p.device)
         return loss
-
-
-def sgd_update(
-    param: np.ndarray,
-    grad: np.ndarray,
-    momentum_buffer: np.ndarray | None,
-    *,
-    xp: ModuleType,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-) -> np.ndarray | None:
-    """One SGD update of ``param`` in place, in the order of PyTorch's
-    ``_single_tensor_sgd``; scalars are cast to the parameter's dtype as PyTorch's kernels do.
-    Returns the momentum buffer (a new array on the first step), or None without momentum.
-
-    ``xp`` is the arrays' module (``numpy`` on 'cpu', CuPy on 'cuda'): one update
-    serves every device and keeps the state where the parameter is.
-
-    Shape: ``param``, ``grad`` and ``momentum_buffer`` all have the parameter's shape."""
-    dt = param.dtype.type
-    grad = -grad if maximize else grad
-    if weight_decay != 0:
-        grad = grad + dt(weight_decay) * param
-    buf = momentum_buffer
-    if momentum != 0:
-        if buf is None:
-            buf = grad.copy()  # first step: the buffer is the gradient, undamped
-        else:
-            xp.multiply(buf, dt(momentum), out=buf)
-            buf += dt(1 - dampening) * grad if dampening != 0 else grad
-        grad = grad + dt(momentum) * buf if nesterov else buf
-    param += dt(-lr) * grad
-    return buf

@@ -10,13 +10,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import assume
 from hypothesis import strategies as st
 
 import minigrad.nn.functional as F
+from minigrad.testing.strategies import (
+    adaptive_examples,
+    arrays,
+    conv_examples,
+    conv_transpose_examples,
+    distinct_arrays,
+    pad_examples,
+    pool_examples,
+)
 from tests import reference as ref
 from tests.op_table import Example, OpCase, zero_axis
-from tests.strategies import arrays, distinct_arrays
 
 _NAMES = {1: "1d", 2: "2d", 3: "3d"}
 
@@ -49,132 +56,6 @@ def _mg_conv(nd):
 def _tuple_or_int(draw, values, nd):
     t = tuple(draw(values) for _ in range(nd))
     return t[0] if draw(st.booleans()) and len(set(t)) == 1 else t
-
-
-@st.composite
-def conv_examples(draw, nd, max_side=6, max_batch=2, bias=None):
-    groups = draw(st.integers(1, 3))
-    cig, cog = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    mode = draw(st.sampled_from(["int", "int", "valid", "same"]))
-    pad = tuple(draw(st.integers(0, 2)) for _ in range(nd)) if mode == "int" else (0,) * nd
-    sizes = []
-    for i in range(nd):
-        reach = dilation[i] * (k[i] - 1) + 1
-        low = 1 if mode == "same" else max(1, reach - 2 * pad[i])
-        sizes.append(draw(st.integers(low, max(low, max_side))))
-    x = draw(arrays((draw(st.integers(1, max_batch)), groups * cig, *sizes)))
-    w = draw(arrays((groups * cog, cig, *k)))
-    arrays_ = (x, w)
-    if bias if bias is not None else draw(st.booleans()):
-        arrays_ += (draw(arrays((groups * cog,))),)
-    kwargs = {
-        "stride": stride if draw(st.booleans()) else stride[0] if len(set(stride)) == 1 else stride,
-        "padding": mode if mode in ("same", "valid") else (pad if len(set(pad)) > 1 else pad[0]),
-        "dilation": dilation,
-        "groups": groups,
-    }
-    return Example(arrays_, kwargs)
-
-
-@st.composite
-def conv_transpose_examples(draw, nd, max_side=5):
-    groups = draw(st.integers(1, 3))
-    cig, cog = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    pad = tuple(draw(st.integers(0, 2)) for _ in range(nd))
-    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
-    sizes = tuple(draw(st.integers(1, max_side)) for _ in range(nd))
-    out = [
-        (n - 1) * s - 2 * p + d * (kk - 1) + o + 1
-        for n, s, p, d, kk, o in zip(sizes, stride, pad, dilation, k, out_pad)
-    ]
-    assume(all(o > 0 for o in out))
-    x = draw(arrays((draw(st.integers(1, 2)), groups * cig, *sizes)))
-    w = draw(arrays((groups * cig, cog, *k)))
-    arrays_ = (x, w)
-    if draw(st.booleans()):
-        arrays_ += (draw(arrays((groups * cog,))),)
-    kwargs = {
-        "stride": stride,
-        "padding": pad,
-        "output_padding": out_pad,
-        "groups": groups,
-        "dilation": dilation,
-    }
-    return Example(arrays_, kwargs)
-
-
-def _has_empty_window(sizes, k, stride, pad, dilation, ceil_mode) -> bool:
-    """True when some pooling window holds no input element, only padding."""
-    for n, kk, s, p, d in zip(sizes, k, stride, pad, dilation):
-        span = n + 2 * p - d * (kk - 1) - 1
-        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-        if ceil_mode and (out - 1) * s >= n + p:
-            out -= 1
-        for o in range(out):
-            if not any(0 <= o * s - p + j * d < n for j in range(kk)):
-                return True
-    return False
-
-
-@st.composite
-def pool_examples(draw, nd, kind, max_side=7):
-    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = None if draw(st.booleans()) else tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    pad = tuple(draw(st.integers(0, kk // 2)) for kk in k)
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd)) if kind == "max" else (1,) * nd
-    ceil_mode = draw(st.booleans())
-    sizes = []
-    for i in range(nd):
-        reach = dilation[i] * (k[i] - 1) + 1
-        sizes.append(draw(st.integers(max(1, reach - 2 * pad[i]), max_side)))
-    if kind == "max":  # windows made of padding only are a separate test (test_pool_edges)
-        assume(not _has_empty_window(sizes, k, stride or k, pad, dilation, ceil_mode))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sizes)
-    x = draw(distinct_arrays(shape) if kind == "max" else arrays(shape))
-    kwargs = {"kernel_size": k, "stride": stride, "padding": pad, "ceil_mode": ceil_mode}
-    if kind == "max":
-        kwargs["dilation"] = dilation
-    else:
-        kwargs["count_include_pad"] = draw(st.booleans())
-        if nd == 2 and draw(st.integers(0, 3)) == 0:
-            kwargs["divisor_override"] = draw(st.integers(1, 5))
-    return Example((x,), kwargs)
-
-
-@st.composite
-def adaptive_examples(draw, kind):
-    sizes = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sizes)
-    x = draw(distinct_arrays(shape) if kind == "max" else arrays(shape))
-    out = tuple(draw(st.one_of(st.none(), st.integers(1, 9))) for _ in range(2))
-    if draw(st.booleans()) and out[0] is not None:
-        out = out[0]
-    return Example((x,), {"output_size": out})
-
-
-@st.composite
-def pad_examples(draw, mode):
-    nd = draw(st.integers(1, 3))
-    lead = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))[: draw(st.integers(1, 2))]
-    sizes = tuple(draw(st.integers(1, 4)) for _ in range(nd))
-    if mode == "reflect":
-        sizes = tuple(max(2, n) for n in sizes)
-    pads = []
-    for n in reversed(sizes):
-        limit = n - 1 if mode == "reflect" else n if mode == "circular" else 3
-        low = -min(n - 1, 2) if mode == "constant" else 0
-        lo = draw(st.integers(low, limit))
-        pads += [lo, draw(st.integers(max(low, 1 - n - lo), limit))]  # keep >= 1 element
-    kwargs = {"pad": tuple(pads), "mode": mode}
-    if mode == "constant":
-        kwargs["value"] = draw(st.sampled_from([0.0, 1.5]))
-    return Example((draw(arrays(lead + sizes)),), kwargs)
 
 
 def _max_ref(nd):

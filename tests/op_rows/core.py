@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad.testing.strategies import arrays, broadcast_pair, distinct_arrays, shapes
 from tests.op_table import Example, OpCase, zero_axis
-from tests.strategies import arrays, broadcast_pair, distinct_arrays, shapes
 
 
 # -- strategies ---------------------------------------------------------------------------

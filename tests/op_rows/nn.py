@@ -13,8 +13,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 import minigrad.nn.functional as F
+from minigrad.testing.strategies import arrays, shapes
 from tests.op_table import Example, OpCase, batch_axes
-from tests.strategies import arrays, shapes
 
 REDUCTIONS = ("mean", "sum", "none")
 

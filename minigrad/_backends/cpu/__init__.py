@@ -3,8 +3,8 @@
 Importing this module imports Numba (not torch, never).
 
 Every wrapper runs under ``minigrad._threads``' policy: Numba's pool at
-``minigrad.get_num_threads()`` threads, and NumPy's BLAS on one thread while it runs, so the
-two pools never compete for the cores.
+``minigrad.get_num_threads()`` threads, and, for the kernels that call BLAS, NumPy's BLAS on
+one thread while they run, so the two pools never compete for the cores.
 """
 
 from __future__ import annotations
@@ -15,24 +15,34 @@ import numpy as xp
 
 from minigrad._threads import blas_single_thread, use_numba_threads
 
-from . import conv, pad, pool
+from . import activation, conv, norm, optim, pad, pool
 
 
-def _owned(kernel):
-    """``kernel`` run with Numba's pool at the user's thread count and BLAS on one thread."""
+def _owned(kernel, calls_blas: bool = False):
+    """``kernel`` run with Numba's pool at the user's thread count and, when it calls BLAS
+    (the convolutions' matrix products), BLAS on one thread."""
+
+    if not calls_blas:
+
+        @functools.wraps(kernel)
+        def run(*args, **kwargs):
+            use_numba_threads()
+            return kernel(*args, **kwargs)
+
+        return run
 
     @functools.wraps(kernel)
-    def run(*args, **kwargs):
+    def run_blas(*args, **kwargs):
         use_numba_threads()
         with blas_single_thread():
             return kernel(*args, **kwargs)
 
-    return run
+    return run_blas
 
 
-conv_forward = _owned(conv.conv_forward)
-conv_grad_input = _owned(conv.conv_grad_input)
-conv_grad_weight = _owned(conv.conv_grad_weight)
+conv_forward = _owned(conv.conv_forward, calls_blas=True)
+conv_grad_input = _owned(conv.conv_grad_input, calls_blas=True)
+conv_grad_weight = _owned(conv.conv_grad_weight, calls_blas=True)
 max_pool_forward = _owned(pool.max_pool_forward)
 max_pool_backward = _owned(pool.max_pool_backward)
 avg_pool_forward = _owned(pool.avg_pool_forward)
@@ -42,6 +52,13 @@ adaptive_avg_pool_backward = _owned(pool.adaptive_avg_pool_backward)
 adaptive_max_pool_forward = _owned(pool.adaptive_max_pool_forward)
 pad_forward = _owned(pad.pad_forward)
 pad_backward = _owned(pad.pad_backward)
+batch_norm_forward = _owned(norm.batch_norm_forward)
+batch_norm_backward = _owned(norm.batch_norm_backward)
+relu_forward = _owned(activation.relu_forward)
+relu_backward = _owned(activation.relu_backward)
+sigmoid_forward = _owned(activation.sigmoid_forward)
+sigmoid_backward = _owned(activation.sigmoid_backward)
+sgd_update = _owned(optim.sgd_update)
 
 __all__ = [
     "xp",
@@ -57,4 +74,11 @@ __all__ = [
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "batch_norm_forward",
+    "batch_norm_backward",
+    "relu_forward",
+    "relu_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "sgd_update",
 ]

@@ -1,7 +1,8 @@
 """The one Numba decorator every CPU kernel uses.
 
 ``cache=True`` writes the compiled machine code next to the source (or to ``NUMBA_CACHE_DIR``),
-so a new process pays only the load, not the compile. Kernels stay module-level functions
+so a new process pays only the load, not the compile; where the package directory is
+read-only, ``_cache_dir`` picks a writable place first. Kernels stay module-level functions
 without type signatures: one source serves float32 and float64, and a factory-built kernel
 would miss the on-disk cache in every new process.
 """
@@ -10,9 +11,19 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-__all__ = ["FASTMATH", "njit_par", "prange"]
+from ._cache_dir import ensure_writable
+
+__all__ = ["FASTMATH", "njit_exact", "njit_inline", "njit_par", "prange"]
 
 # No "nnan"/"ninf": max pooling pads with -inf and must propagate NaN like PyTorch.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
+ensure_writable()  # before the first kernel is defined: Numba picks its cache place then
 njit_par = njit(parallel=True, cache=True, fastmath=FASTMATH)
+
+# Helpers called from kernels: inlined into the caller, so loops see their constants.
+njit_inline = njit(cache=True, fastmath=FASTMATH, inline="always")
+
+# Kernels whose roundings must be those of the operation-by-operation formula (optimizer
+# updates): no fast-math, so no fused multiply-add or reordering.
+njit_exact = njit(parallel=True, cache=True)

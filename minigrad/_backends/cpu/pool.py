@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._geometry import adaptive_end, adaptive_start, avg_pool_window, max_pool_window
-from ._jit import njit_par, prange
+from ._jit import njit_inline, njit_par, prange
 
 __all__ = [
     "max_pool_forward",
@@ -129,6 +129,103 @@ def _avg_pool_bwd_kernel(gy, gx, a_d, b_d, a_h, b_h, a_w, b_w, div, max_cover_w)
                                     gxrow[i_w] += srow[a_w[i_w] + j]
 
 
+@njit_inline
+def _max_values(xrow, ys, first, n, sw):
+    # ys[j] <- x[first + j * sw] where it is larger or NaN: selects, so the loop vectorises.
+    tap = xrow[first : first + (n - 1) * sw + 1 : sw]
+    for j in range(n):
+        v = tap[j]
+        cur = ys[j]
+        ys[j] = v if (v > cur) | (v != v) else cur
+
+
+@njit_inline
+def _max_where(xrow, ys, as_, first, n, sw, base):
+    # With the maxima known: the first cell equal to its output's maximum, or the last NaN
+    # (what the strict ``>`` of PyTorch's scan picks). Unset entries are negative.
+    tap = xrow[first : first + (n - 1) * sw + 1 : sw]
+    for j in range(n):
+        v = tap[j]
+        cur = as_[j]
+        as_[j] = base + first + j * sw if ((v == ys[j]) & (cur < 0)) | (v != v) else cur
+
+
+@njit_inline
+def _sum_taps(xrow, ys, first, n, sw):
+    # ys[j] += x[first + j * sw], with the stride a constant in the two common loops.
+    if sw == 1:
+        for j in range(n):
+            ys[j] += xrow[first + j]
+    elif sw == 2:
+        for j in range(n):
+            ys[j] += xrow[first + 2 * j]
+    else:
+        for j in range(n):
+            ys[j] += xrow[first + j * sw]
+
+
+@njit_par
+def _max_pool_rows_kernel(x, y, argmax, d0, d1, h0, h1, w0, lo, hi, off, dd, dh, sw):
+    # The fixed-window max pool swept by rows: for each window row, tap t of the kernel
+    # width reads input column o * sw + off[t] for the outputs o in range(lo[t], hi[t]).
+    # One sweep finds the maxima, a second the cell each came from (ties and NaN resolve as
+    # in _max_pool_fwd_kernel); the inner loops run along a whole output row.
+    n_planes, _, inh, inw = x.shape
+    od_, oh_, ow_ = y.shape[1], y.shape[2], y.shape[3]
+    for p in prange(n_planes):
+        for od in range(od_):
+            for oh in range(oh_):
+                yrow = y[p, od, oh]
+                arow = argmax[p, od, oh]
+                first = (d0[od] * inh + h0[oh]) * inw
+                for ow in range(ow_):
+                    yrow[ow] = -np.inf
+                    arow[ow] = -1
+                for i_d in range(d0[od], d1[od], dd):
+                    for i_h in range(h0[oh], h1[oh], dh):
+                        for t in range(off.shape[0]):
+                            n = hi[t] - lo[t]
+                            if n > 0:
+                                first = lo[t] * sw + off[t]
+                                _max_values(x[p, i_d, i_h], yrow[lo[t] :], first, n, sw)
+                for i_d in range(d0[od], d1[od], dd):
+                    for i_h in range(h0[oh], h1[oh], dh):
+                        base = (i_d * inh + i_h) * inw
+                        for t in range(off.shape[0]):
+                            n = hi[t] - lo[t]
+                            if n > 0:
+                                first = lo[t] * sw + off[t]
+                                _max_where(
+                                    x[p, i_d, i_h], yrow[lo[t] :], arow[lo[t] :], first, n, sw, base
+                                )  # fmt: skip
+                first_cell = (d0[od] * inh + h0[oh]) * inw
+                for ow in range(ow_):
+                    if arow[ow] < 0:  # no cell in the window: PyTorch's first in-range cell
+                        arow[ow] = first_cell + w0[ow]
+
+
+@njit_par
+def _avg_pool_rows_kernel(x, y, d0, d1, h0, h1, lo, hi, off, sw, div):
+    # The fixed-window average pool swept by rows (see _max_pool_rows_kernel); each output
+    # sums its cells in (d, h, w) order, as _avg_pool_fwd_kernel does.
+    n_planes = x.shape[0]
+    od_, oh_, ow_ = y.shape[1], y.shape[2], y.shape[3]
+    for p in prange(n_planes):
+        for od in range(od_):
+            for oh in range(oh_):
+                yrow = y[p, od, oh]
+                for ow in range(ow_):
+                    yrow[ow] = 0.0
+                for i_d in range(d0[od], d1[od]):
+                    for i_h in range(h0[oh], h1[oh]):
+                        for t in range(off.shape[0]):
+                            n = hi[t] - lo[t]
+                            if n > 0:
+                                _sum_taps(x[p, i_d, i_h], yrow[lo[t] :], lo[t] * sw + off[t], n, sw)
+                for ow in range(ow_):
+                    yrow[ow] /= div[od, oh, ow]
+
+
 # ---------------------------------------------------------------------------------------------
 # Host-side window tables.
 
@@ -158,6 +255,15 @@ def _avg_windows(n: int, n_out: int, k: int, s: int, p: int, count_include_pad: 
     win = [avg_pool_window(o, n, k, s, p, count_include_pad) for o in range(n_out)]
     win = np.array(win, dtype=np.int64).reshape(n_out, 3)
     return tuple(np.ascontiguousarray(win[:, i]) for i in range(3))
+
+
+def _row_taps(n: int, n_out: int, k: int, s: int, p: int, d: int):
+    """Per tap t of a window row: the outputs ``range(lo[t], hi[t])`` whose tap t falls inside
+    the input (column ``o * s + off[t]``), for the row-swept kernels."""
+    off = np.arange(k, dtype=np.int64) * d - p
+    lo = np.clip(-(off // s), 0, n_out)  # the first o with o * s + off >= 0
+    hi = np.clip((n - 1 - off) // s + 1, 0, n_out)  # past the last o with o * s + off < n
+    return lo, np.maximum(hi, lo), off
 
 
 def _adaptive_windows(n: int, n_out: int):
@@ -206,7 +312,8 @@ def max_pool_forward(
     win = [_max_windows(x4.shape[1 + i], o[i], k[i], s[i], p[i], d[i]) for i in range(3)]
     y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
     argmax = np.empty((x4.shape[0],) + o, dtype=np.int64)
-    _max_pool_fwd_kernel(x4, y, argmax, *win[0], *win[1], *win[2], *d)
+    taps = _row_taps(x4.shape[3], o[2], k[2], s[2], p[2], d[2])
+    _max_pool_rows_kernel(x4, y, argmax, *win[0], *win[1], win[2][0], *taps, d[0], d[1], s[2])
     shape = x.shape[:2] + o[3 - nd :]
     return y.reshape(shape), argmax.reshape(shape)
 
@@ -249,7 +356,8 @@ def avg_pool_forward(
     ]
     div = _divisor([w[2] for w in win], divisor_override, x.dtype)
     y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
-    _avg_pool_fwd_kernel(x4, y, *win[0][:2], *win[1][:2], *win[2][:2], div)
+    taps = _row_taps(x4.shape[3], o[2], k[2], s[2], p[2], 1)
+    _avg_pool_rows_kernel(x4, y, *win[0][:2], *win[1][:2], *taps, s[2], div)
     return y.reshape(x.shape[:2] + o[3 - nd :])
 
 

@@ -10,7 +10,10 @@ same kernels run on the CPU on NumPy arrays. ``xp`` is the array module of this 
 from __future__ import annotations
 
 from ._arrays import array_module
+from .activation import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
 from .conv import conv_forward, conv_grad_input, conv_grad_weight
+from .norm import batch_norm_backward, batch_norm_forward
+from .optim import sgd_update
 from .pad import pad_backward, pad_forward
 from .pool import (
     adaptive_avg_pool_backward,
@@ -36,6 +39,13 @@ __all__ = [
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "batch_norm_forward",
+    "batch_norm_backward",
+    "relu_forward",
+    "relu_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "sgd_update",
 ]
 
 

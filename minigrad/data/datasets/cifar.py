@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from tqdm import tqdm
 
 from minigrad._safe_pickle import safe_load
 from minigrad.data.datasets.vision import ArrayImageDataset
@@ -57,7 +58,9 @@ class CIFAR10(ArrayImageDataset):
         self.train = train
         folder = self._folder(download)
         chunks, targets = [], []
-        for name in self.train_list if train else self.test_list:
+        names = self.train_list if train else self.test_list
+        # disable=None: a bar on a terminal only; leave=False: it goes once decoding is done
+        for name in tqdm(names, desc=f"{type(self).__name__} batches", leave=False, disable=None):
             data, labels = self._read_batch(os.path.join(folder, name))
             chunks.append(data)
             targets.extend(labels)

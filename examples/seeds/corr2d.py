@@ -1,10 +1,13 @@
-"""The seeds' cross-correlation worked examples, written with the Tensor API alone.
+"""Seed 002 (d2l's MXNet Gluon chapter), cross-correlation: ``corr2d`` and its multi-channel
+forms, written with minigrad tensors (``nd.add_n`` is a sum, ``nd.stack`` is ``stack``,
+``nd.dot`` is ``@``).
 
-Runs the hand-written ``corr2d`` on the textbook input, the multi-input and
-multi-output channel versions, checks that a 1x1 convolution is a matrix product, and
-learns the edge-detection kernel [1, -1] by gradient descent, as the tutorials do.
+Runs the hand-written ``corr2d`` on the textbook input, the multi-input and multi-output
+channel versions, and checks that a 1x1 convolution is a matrix product. The edge-detection
+learning of the same chapter is ``edge_learning.py``, its ``Conv2D`` layer class
+``conv2d_layer.py``.
 
-    python examples/corr2d.py
+    python examples/seeds/corr2d.py
 """
 
 from __future__ import annotations
@@ -60,29 +63,6 @@ def main() -> None:
     K1 = mg.rand(2, 3, 1, 1)
     gap = (corr2d_multi_in_out_1x1(X1, K1) - corr2d_multi_in_out(X1, K1)).abs().max().item()
     print(f"\n1x1 convolution equals a matrix product: max difference {gap:.2e}")
-
-    # Edge detection: a 6x8 image, black (0) in the middle four columns
-    X = mg.ones(6, 8)
-    X[:, 2:6] = 0
-    K = mg.tensor([[1.0, -1.0]])
-    Y = corr2d(X, K)
-    print("\nimage:\n", X, "\nedges found by K = [[1, -1]]:\n", Y, sep="")
-
-    # ... and the kernel learned back from (X, Y) by gradient descent
-    weight = mg.randn(1, 2, requires_grad=True)
-    bias = mg.zeros(1, requires_grad=True)
-    lr = 0.01
-    for step in range(30):
-        Y_hat = corr2d(X, weight) + bias
-        loss = ((Y_hat - Y) ** 2).sum()
-        loss.backward()
-        weight.data -= lr * weight.grad
-        bias.data -= lr * bias.grad
-        weight.grad.zero_()
-        bias.grad.zero_()
-        if (step + 1) % 5 == 0:
-            print(f"step {step + 1}, loss {loss.item():.3f}")
-    print("learned kernel:", weight.data, "bias:", bias.data)
 
 
 if __name__ == "__main__":
