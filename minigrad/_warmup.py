@@ -54,6 +54,8 @@ CPU_ENTRIES = {
     "pad_forward [reflect]": (None, lambda k, a: k.pad_forward(a.x, _PADS, "reflect", 0.0)),
     "pad_backward [reflect]": (
         None, lambda k, a: k.pad_backward(a.x, _PADS, "reflect", (2, 4, 6, 6))),
+    "add_channel_bias": (None, lambda k, a: k.add_channel_bias(a.y1.copy(), a.c)),
+    "channel_sums": (None, lambda k, a: k.channel_sums(a.y1)),
     "batch_norm_forward": (None, lambda k, a: k.batch_norm_forward(a.x3, a.c, a.c, 1e-5)),
     "batch_norm_backward": (None, lambda k, a: k.batch_norm_backward(
         a.y1.reshape(a.x3.shape), a.x3, a.c, a.c, a.c, True, True)),

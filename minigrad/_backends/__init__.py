@@ -25,6 +25,8 @@ KERNELS = (
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "add_channel_bias",
+    "channel_sums",
     "batch_norm_forward",
     "batch_norm_backward",
     "relu_forward",

@@ -17,14 +17,8 @@ def _conv_out_shape(x_shape, w_shape, stride, padding, dilation):
     return (x_shape[0], w_shape[0] if x_shape[1] else 0, *out)
 
 
-def _bias_sum(gy, nd):
-    return gy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
-
-
-def _add_bias(y, b, nd):
-    if b is not None:
-        y += b._array.reshape((1, -1) + (1,) * nd)
-    return y
+def _add_bias(backend, y, b):
+    return y if b is None else backend.add_channel_bias(y, b._array)
 
 
 class ConvFn(Function):
@@ -38,7 +32,7 @@ class ConvFn(Function):
             shape = _conv_out_shape(x.shape, w.shape, stride, padding, dilation)
             return full_like_device(x._array, shape)
         y = ctx.backend.conv_forward(x._array, w._array, stride, padding, dilation, groups)
-        return _add_bias(y, b, len(stride))
+        return _add_bias(ctx.backend, y, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -52,7 +46,7 @@ class ConvFn(Function):
             return gx, gw, gb, None, None, None, None
         gx = be.conv_grad_input(g, w._array, x.shape, *ctx.geometry) if need_x else None
         gw = be.conv_grad_weight(x._array, g, w.shape, *ctx.geometry) if need_w else None
-        gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
+        gb = ctx.backend.channel_sums(g) if need_b else None
         return gx, gw, gb, None, None, None, None
 
 
@@ -66,11 +60,11 @@ class ConvTransposeFn(Function):
         ctx.geometry = stride, padding, dilation, groups
         if x._array.size == 0:  # empty batch: no kernel call
             y = full_like_device(x._array, out_shape)
-            return _add_bias(y, b, len(stride))
+            return _add_bias(ctx.backend, y, b)
         y = ctx.backend.conv_grad_input(
             x._array, w._array, out_shape, stride, padding, dilation, groups
         )
-        return _add_bias(y, b, len(stride))
+        return _add_bias(ctx.backend, y, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -81,7 +75,7 @@ class ConvTransposeFn(Function):
         if x._array.size == 0:  # nothing flowed through: zero gradients of the right shapes
             gx = full_like_device(g, x.shape) if need_x else None
             gw = full_like_device(g, w.shape) if need_w else None
-            gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
+            gb = ctx.backend.channel_sums(g) if need_b else None
             return gx, gw, gb, None, None, None, None, None
         if need_x:
             # with output_padding >= stride (allowed when dilation is larger) the adjoint
@@ -90,5 +84,5 @@ class ConvTransposeFn(Function):
             gx = gx[(slice(None), slice(None)) + tuple(slice(0, n) for n in x.shape[2:])]
         if need_w:
             gw = be.conv_grad_weight(g, x._array, w.shape, *ctx.geometry)
-        gb = _bias_sum(g, len(ctx.geometry[0])) if need_b else None
+        gb = ctx.backend.channel_sums(g) if need_b else None
         return gx, gw, gb, None, None, None, None, None

@@ -15,7 +15,7 @@ import numpy as xp
 
 from minigrad._threads import blas_single_thread, use_numba_threads
 
-from . import activation, conv, norm, optim, pad, pool
+from . import activation, channels, conv, norm, optim, pad, pool
 
 
 def _owned(kernel, calls_blas: bool = False):
@@ -52,6 +52,8 @@ adaptive_avg_pool_backward = _owned(pool.adaptive_avg_pool_backward)
 adaptive_max_pool_forward = _owned(pool.adaptive_max_pool_forward)
 pad_forward = _owned(pad.pad_forward)
 pad_backward = _owned(pad.pad_backward)
+add_channel_bias = _owned(channels.add_channel_bias)
+channel_sums = _owned(channels.channel_sums)
 batch_norm_forward = _owned(norm.batch_norm_forward)
 batch_norm_backward = _owned(norm.batch_norm_backward)
 relu_forward = _owned(activation.relu_forward)
@@ -74,6 +76,8 @@ __all__ = [
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "add_channel_bias",
+    "channel_sums",
     "batch_norm_forward",
     "batch_norm_backward",
     "relu_forward",

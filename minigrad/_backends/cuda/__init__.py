@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._arrays import array_module
 from .activation import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
+from .channels import add_channel_bias, channel_sums
 from .conv import conv_forward, conv_grad_input, conv_grad_weight
 from .norm import batch_norm_backward, batch_norm_forward
 from .optim import sgd_update
@@ -39,6 +40,8 @@ __all__ = [
     "adaptive_max_pool_forward",
     "pad_forward",
     "pad_backward",
+    "add_channel_bias",
+    "channel_sums",
     "batch_norm_forward",
     "batch_norm_backward",
     "relu_forward",
