@@ -59,10 +59,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda
+    # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda, ...
     import importlib
 
-    if name in ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils"):
+    if name in ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils", "distributed"):
         return importlib.import_module(f"minigrad.{name}")
     if name in ("save", "load"):
         from minigrad import serialization
