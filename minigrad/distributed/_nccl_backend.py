@@ -19,8 +19,12 @@ _INSTALL = (
 
 def nccl_problem() -> str | None:
     """Why the NCCL backend cannot be used here, or None when it can."""
+    from numba import config
+
     from minigrad._device import cuda_is_available
 
+    if config.ENABLE_CUDASIM:
+        return "the CUDA simulator (MINIGRAD_CUDA_SIM=1) has no NCCL; use backend='mpi'"
     if not cuda_is_available():
         return "no usable GPU (minigrad.cuda.is_available() is False)"
     try:
