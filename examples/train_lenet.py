@@ -4,6 +4,7 @@
     python examples/train_lenet.py --modern         # ReLU, max-pool, BatchNorm, Adam + cosine
     python examples/train_lenet.py --epochs 1       # a quick run
     python examples/train_lenet.py --resume         # continue from the last checkpoint
+    mpiexec -n 2 python examples/train_lenet.py --distributed   # data-parallel, 2 processes
 
 Prints per-epoch loss, train and test accuracy; the last line is the test accuracy.
 """
@@ -17,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import data_parallel  # noqa: E402
 from common import evaluate, load_checkpoint, save_checkpoint, train_epoch  # noqa: E402
 
 import minigrad as mg  # noqa: E402
@@ -48,7 +50,9 @@ def main(argv=None) -> float:
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
+    data_parallel.add_arguments(parser)
     args = parser.parse_args(argv)
+    rank, world = data_parallel.setup(args)
     name = "lenet_modern" if args.modern else "lenet"
     checkpoint = args.checkpoint or os.path.join("checkpoints", f"{name}.mgt")
 
@@ -59,7 +63,7 @@ def main(argv=None) -> float:
     if args.limit:
         train_set = mg.data.Subset(train_set, range(args.limit))
         test_set = mg.data.Subset(test_set, range(min(args.limit, len(test_set))))
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    train_loader = data_parallel.train_loader(train_set, args.batch_size, world, args.seed)
     test_loader = DataLoader(test_set, batch_size=args.batch_size)
 
     scheduler = None
@@ -75,11 +79,13 @@ def main(argv=None) -> float:
         model.apply(init_weights)
         optimizer = mg.optim.SGD(model.parameters(), lr=args.lr or 0.9)
     loss_fn = nn.CrossEntropyLoss()
+    net = model  # the bare model: evaluated and checkpointed
 
     start_epoch, history = 0, []
     if args.resume and os.path.exists(checkpoint):
         start_epoch, history = load_checkpoint(checkpoint, model, optimizer, scheduler)
         print(f"resumed from {checkpoint} after epoch {start_epoch}")
+    model = data_parallel.wrap(model, world)  # --distributed: rank 0's weights everywhere
     print(
         f"{name}: {sum(p.numel() for p in model.parameters())} parameters, "
         f"{len(train_set)} training / {len(test_set)} test images"
@@ -87,6 +93,7 @@ def main(argv=None) -> float:
 
     test_acc = history[-1]["test_acc"] if history else 0.0
     for epoch in range(start_epoch, args.epochs):
+        data_parallel.start_epoch(train_loader, epoch)
         loss, train_acc, seconds = train_epoch(
             model,
             train_loader,
@@ -95,8 +102,10 @@ def main(argv=None) -> float:
             scheduler,
             desc=f"epoch {epoch + 1}/{args.epochs}",
         )
+        if rank:  # --distributed: rank 0 alone evaluates and writes checkpoints
+            continue
         t0 = time.perf_counter()
-        test_acc = evaluate(model, test_loader)
+        test_acc = evaluate(net, test_loader)
         history.append(
             {
                 "epoch": epoch + 1,
@@ -109,10 +118,10 @@ def main(argv=None) -> float:
         print(
             f"epoch {epoch + 1:2d}  loss {loss:.4f}  train acc {train_acc:.4f}  "
             f"test acc {test_acc:.4f}  ({seconds:.1f} s train, "
-            f"{time.perf_counter() - t0:.1f} s test)",
+            f"{time.perf_counter() - t0:.1f} s test{data_parallel.comm_report(model)})",
             flush=True,
         )
-        save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, scheduler)
+        save_checkpoint(checkpoint, net, optimizer, epoch + 1, history, scheduler)
     print(f"test accuracy: {test_acc:.4f}")
     return test_acc
 
