@@ -35,15 +35,31 @@ def _mpiexec() -> list[str]:
 
 @pytest.fixture(scope="module", params=[2, 3])
 def world(request, tmp_path_factory):
-    """Every rank's results of one mpiexec -n N launch of the worker."""
+    """Every rank's results of one mpiexec -n N launch of the worker: one launch per test
+    session, even when pytest-xdist runs these tests in several workers (they share the
+    results through a file lock in the session's common temporary folder)."""
+    import fcntl
+
     n = request.param
-    out = tmp_path_factory.mktemp(f"world{n}")
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # common to every xdist worker of this session
+    out = shared / f"mpi_world{n}"
+    out.mkdir(exist_ok=True)
+    with open(shared / f"mpi_world{n}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "done").exists():
+            _launch(n, out)
+            (out / "done").write_text("")
+    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(n)]
+
+
+def _launch(n: int, out: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     cmd = [*_mpiexec(), "-n", str(n), sys.executable, str(WORKER), str(out)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(n)]
 
 
 def _result(world, name):
