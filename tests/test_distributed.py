@@ -54,12 +54,18 @@ def world(request, tmp_path_factory):
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(n)]
 
 
-def _launch(n: int, out: Path) -> None:
+def _mpirun(n: int, *args: str) -> subprocess.CompletedProcess:
+    """``mpiexec -n n python args...`` from the repository root, one thread per process."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    cmd = [*_mpiexec(), "-n", str(n), sys.executable, str(WORKER), str(out)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    cmd = [*_mpiexec(), "-n", str(n), sys.executable, *args]
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _launch(n: int, out: Path) -> None:
+    _mpirun(n, str(WORKER), str(out))
 
 
 def _result(world, name):
@@ -178,3 +184,20 @@ def test_nccl_without_a_gpu_says_why():
     with pytest.raises(RuntimeError, match="init_process_group\\(backend='nccl'\\): "):
         dist.init_process_group("nccl")
     assert not dist.is_initialized()
+
+
+@pytest.mark.mpi
+@pytest.mark.slow
+def test_train_lenet_distributed_rank0_prints_and_checkpoints_the_bare_model(tmp_path):
+    from tests.test_data import write_mnist
+
+    write_mnist(tmp_path / "fmnist", n_train=96, n_test=32)
+    ck = tmp_path / "ck.mgt"
+    args = ["--root", str(tmp_path / "fmnist"), "--batch-size", "32", "--epochs", "1"]
+    out = _mpirun(2, "examples/train_lenet.py", "--distributed", *args, "--checkpoint", str(ck))
+    lines = out.stdout.splitlines()
+    assert lines.count("distributed: 2 processes, 1 thread(s) each") == 1  # rank 0 alone
+    assert sum(line.startswith("epoch  1") for line in lines) == 1
+    assert "all-reduce" in next(line for line in lines if line.startswith("epoch  1"))
+    state = mg.load(str(ck))["model"]
+    mg.models.lenet().load_state_dict(state)  # no "module." prefix: loads into the bare model
