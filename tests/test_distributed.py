@@ -201,3 +201,28 @@ def test_train_lenet_distributed_rank0_prints_and_checkpoints_the_bare_model(tmp
     assert "all-reduce" in next(line for line in lines if line.startswith("epoch  1"))
     state = mg.load(str(ck))["model"]
     mg.models.lenet().load_state_dict(state)  # no "module." prefix: loads into the bare model
+
+
+class _FakeRequest:
+    """An MPI request that completes on the second Test()."""
+
+    def __init__(self):
+        self.tests = 0
+
+    def Wait(self):  # noqa: N802
+        self.tests = 2
+
+    def Test(self):  # noqa: N802
+        self.tests += 1
+        return self.tests >= 2
+
+
+def test_work_finishes_once_whether_tested_or_waited():
+    finished = []
+    work = dist.Work(_FakeRequest(), lambda: finished.append(1))
+    assert not work.is_completed() and finished == []
+    assert work.is_completed() and finished == [1]
+    assert work.wait() and finished == [1]
+    waited = dist.Work(_FakeRequest(), lambda: finished.append(2))
+    assert waited.wait() and waited.is_completed() and finished == [1, 2]
+    assert dist.Work(None, lambda: finished.append(3)).is_completed() and finished == [1, 2, 3]
