@@ -266,6 +266,18 @@ def ddp_unused_parameter():
     return out
 
 
+@check
+def init_destroy_and_arguments():
+    out = {"twice": raises(lambda: dist.init_process_group("mpi"))}
+    dist.destroy_process_group()
+    out["after_destroy"] = [dist.is_initialized(), raises(dist.get_rank)]
+    out["world_size"] = raises(lambda: dist.init_process_group("mpi", world_size=WORLD + 1))
+    out["rank"] = raises(lambda: dist.init_process_group(rank=(RANK + 1) % WORLD))
+    dist.init_process_group(None, "env://", world_size=WORLD, rank=RANK)  # MPI's own values
+    out["again"] = [dist.get_backend(), dist.get_rank() == RANK, dist.get_world_size()]
+    return out
+
+
 with open(f"{sys.argv[1]}/rank{RANK}.json", "w") as f:
     json.dump(RESULTS, f)
 dist.destroy_process_group()

@@ -147,6 +147,20 @@ def test_ddp_unused_parameters(world):
         assert per_rank["spare_grad"] == [[0.0, 0.0], [0.0, 0.0]]
 
 
+@pytest.mark.mpi
+def test_init_twice_destroy_and_launcher_values(world):
+    n = len(world)
+    for per_rank in _result(world, "init_destroy_and_arguments"):
+        assert "initialize the default process group twice" in per_rank["twice"]
+        assert per_rank["after_destroy"][0] is False
+        assert "Default process group has not been initialized" in per_rank["after_destroy"][1]
+        assert (
+            f"world_size={n + 1} but the MPI launcher gave this process" in per_rank["world_size"]
+        )
+        assert per_rank["rank"].startswith("ValueError: init_process_group: rank=")
+        assert per_rank["again"] == ["mpi", True, n]
+
+
 def test_collectives_before_init_raise_the_default_group_error():
     assert not dist.is_initialized()
     for call in (
@@ -178,12 +192,25 @@ def test_missing_mpi4py_says_what_to_install(monkeypatch):
     assert not dist.is_initialized()
 
 
-def test_nccl_without_a_gpu_says_why():
+def test_nccl_without_a_gpu_says_why(monkeypatch):
     if dist.is_nccl_available():
         pytest.skip("NCCL is usable here; benchmarks/gpu_check.sh exercises it")
     with pytest.raises(RuntimeError, match="init_process_group\\(backend='nccl'\\): "):
         dist.init_process_group("nccl")
     assert not dist.is_initialized()
+    from numba import config
+
+    from minigrad.distributed import _nccl_backend
+
+    monkeypatch.setattr(config, "ENABLE_CUDASIM", 1)
+    assert "simulator" in _nccl_backend.nccl_problem()
+    monkeypatch.setattr(config, "ENABLE_CUDASIM", 0)
+    monkeypatch.setattr("minigrad._device.cuda_is_available", lambda: False)
+    assert _nccl_backend.nccl_problem().startswith("no usable GPU")
+    monkeypatch.setattr("minigrad._device.cuda_is_available", lambda: True)
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy.cuda", None)
+    assert "pip install 'minigrad[cuda12]'" in _nccl_backend.nccl_problem()
 
 
 @pytest.mark.mpi
