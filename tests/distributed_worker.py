@@ -248,6 +248,28 @@ def ddp_no_sync_accumulates_then_averages():
 
 
 @check
+def ddp_recovers_after_a_backward_that_raised():
+    ddp, single = DDP(mlp(), bucket_cap_mb=0.0002), mlp()
+
+    def boom(t):
+        raise ValueError("boom")
+
+    handle = ddp.module[0].weight.register_post_accumulate_grad_hook(boom)  # reached last
+    x, y = full_batch(0)
+    error = raises(lambda: mg.nn.functional.cross_entropy(ddp(shard(x)), shard(y)).backward())
+    handle.remove()
+    ddp.zero_grad()
+    x, y = full_batch(1)
+    mg.nn.functional.cross_entropy(ddp(shard(x)), shard(y)).backward()
+    mg.nn.functional.cross_entropy(single(x), y).backward()
+    diff = max(
+        float(np.max(np.abs(a.grad.numpy() - b.grad.numpy())))
+        for a, b in zip(ddp.module.parameters(), single.parameters())
+    )
+    return {"error": error, "max_grad_diff": diff}
+
+
+@check
 def ddp_unused_parameter():
     class WithSpare(mg.nn.Module):
         def __init__(self):

@@ -140,6 +140,13 @@ def test_ddp_no_sync_accumulates_locally_then_averages(world):
 
 
 @pytest.mark.mpi
+def test_ddp_after_a_backward_that_raised_the_next_one_averages(world):
+    for per_rank in _result(world, "ddp_recovers_after_a_backward_that_raised"):
+        assert "boom" in per_rank["error"]
+        assert per_rank["max_grad_diff"] < 1e-12
+
+
+@pytest.mark.mpi
 def test_ddp_unused_parameters(world):
     for per_rank in _result(world, "ddp_unused_parameter"):
         assert "['spare.bias', 'spare.weight']" in per_rank["error"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 
-__all__ = ["queue_callback"]
+__all__ = ["queue_callback", "current_pass"]
 
 _queues: list[list[Callable[[], None]]] = []  # one queue per backward pass now running
 
@@ -20,6 +20,12 @@ def queue_callback(callback: Callable[[], None]) -> None:
     if not _queues:
         raise RuntimeError("queue_callback: can only be called during a backward pass")
     _queues[-1].append(callback)
+
+
+def current_pass():
+    """A token of the backward pass now running (None outside one): two hooks see the same
+    token exactly when they run in the same pass."""
+    return _queues[-1] if _queues else None
 
 
 @contextmanager

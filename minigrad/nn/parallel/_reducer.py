@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from minigrad._xp import xp_for
-from minigrad.autograd.callbacks import queue_callback
+from minigrad.autograd.callbacks import current_pass, queue_callback
 from minigrad.distributed.reduce_op import ReduceOp
 
 __all__ = ["Reducer"]
@@ -46,7 +46,7 @@ class Reducer:
                 self.where[id(p)] = (b, i)
         self.enabled = True  # False inside no_sync()
         self._next = 0  # the next bucket to launch: buckets start in index order
-        self._pending = False  # a backward of this step has reached a parameter
+        self._pass = None  # the backward pass whose gradients are being averaged
         self.handles = [
             p.register_post_accumulate_grad_hook(self._grad_ready) for _, p in named_params
         ]
@@ -70,8 +70,10 @@ class Reducer:
     def _grad_ready(self, param) -> None:
         if not self.enabled:
             return
-        if not self._pending:
-            self._pending = True
+        if current_pass() is not self._pass:  # the first gradient of this backward pass
+            if self._pass is not None:  # an earlier pass raised before its end: drop it
+                self._drain()
+            self._pass = current_pass()
             queue_callback(self._finish)
         b, i = self.where[id(param)]
         bucket = self.buckets[b]
@@ -114,7 +116,7 @@ class Reducer:
             self._copy_out(bucket)
             bucket.ready.clear()
             bucket.work = None
-        self._next, self._pending = 0, False
+        self._next, self._pass = 0, None
         self.reductions += 1
         if unused and not self.find_unused_parameters:
             raise RuntimeError(
@@ -122,6 +124,16 @@ class Reducer:
                 f"backward: {unused}. Pass find_unused_parameters=True if some parameters are "
                 "legitimately unused (they then count as a zero gradient on this rank)"
             )
+
+    def _drain(self) -> None:
+        """Waits for what a failed pass launched (the other ranks launched it too) and forgets
+        its gradients."""
+        for bucket in self.buckets:
+            if bucket.work is not None:
+                bucket.work.wait()
+            bucket.ready.clear()
+            bucket.work = None
+        self._next = 0
 
     def _copy_out(self, bucket) -> None:
         from minigrad._tensor import Tensor
