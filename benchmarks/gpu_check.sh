@@ -9,8 +9,11 @@
 #
 # Installs nothing: the machine must already have CuPy (cupy-cuda13x or -12x), numba-cuda,
 # PyTorch with CUDA, pytest and hypothesis. Every stage has its own timeout, so one hang
-# cannot eat the budget: at most about 7.8 minutes in all (versions 30 s, tests 200 s,
-# benchmarks 240 s: five processes of at most 46 s each).
+# cannot eat the budget: at most about 9.8 minutes in all (versions 30 s, tests 200 s,
+# benchmarks 240 s: five processes of at most 46 s each; NCCL 2 x 60 s).
+# The NCCL stage (benchmarks/nccl_check.py in worlds of 1 and 2 processes on the one GPU)
+# needs mpi4py and mpiexec ('minigrad[mpi]') and CuPy's NCCL; without them the report says
+# why and the script's exit status does not change.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -77,6 +80,30 @@ timeout -k 10 240 "$PY" benchmarks/gpu_bench.py --timeout 46 --seconds 8 \
 BENCH_RC=$?
 cat "$OUT/gpu_bench.log"
 
+stage "NCCL all-reduce: benchmarks/nccl_check.py under mpiexec -n 1 and -n 2"
+MPIEXEC="$(dirname "$(command -v "$PY")")/mpiexec"
+[ -x "$MPIEXEC" ] || MPIEXEC=$(command -v mpiexec || true)
+NCCL_REPORT=""
+if [ -z "$MPIEXEC" ] || ! "$PY" -c "import mpi4py" 2>/dev/null; then
+    NCCL_REPORT="not run: no mpiexec or mpi4py (pip install 'minigrad[mpi]')"
+else
+    for n in 1 2; do
+        # Open MPI refuses root without these, and --oversubscribe lets 2 ranks share cores
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 10 60 \
+            "$MPIEXEC" --oversubscribe -n "$n" "$PY" benchmarks/nccl_check.py \
+            >"$OUT/nccl_check_$n.log" 2>&1
+        rc=$?
+        NCCL_REPORT+=$'\n'"### world of $n process(es) on one GPU (exit $rc)"$'\n\n'
+        if [ "$rc" -eq 0 ]; then
+            NCCL_REPORT+=$(grep -E "^(world|\||DDP)" "$OUT/nccl_check_$n.log")
+        else
+            NCCL_REPORT+=$(tail -n 15 "$OUT/nccl_check_$n.log" | sed 's/^/    /')
+        fi
+        NCCL_REPORT+=$'\n'
+    done
+fi
+echo "$NCCL_REPORT"
+
 {
     echo "# GPU check ($(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
     echo
@@ -97,6 +124,9 @@ cat "$OUT/gpu_bench.log"
         echo
         tail -n 20 "$OUT/gpu_bench.log" | sed 's/^/    /'
     fi
+    echo
+    echo "## NCCL all-reduce (minigrad.distributed, backend='nccl')"
+    echo "$NCCL_REPORT"
 } >"$REPORT"
 stage "report: $REPORT"
 [ "$TESTS_RC" -eq 0 ] && [ "$BENCH_RC" -eq 0 ]

@@ -2,6 +2,7 @@
 batches are present in --cifar-root, otherwise on Fashion-MNIST.
 
     python examples/resnet_cifar.py --epochs 1 --depth 20 --plot curves.png
+    mpiexec -n 2 python examples/resnet_cifar.py --distributed   # data-parallel, 2 processes
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import data_parallel  # noqa: E402
 from common import (  # noqa: E402
     add_plot_argument,
     evaluate,
@@ -36,8 +38,10 @@ def main(argv=None) -> float:
     parser.add_argument("--fashion-root", default=os.environ.get("FASHION_MNIST_ROOT"))
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
     add_plot_argument(parser)
+    data_parallel.add_arguments(parser)
     args = parser.parse_args(argv)
-    want_plot = plot_available(args.plot)
+    rank, world = data_parallel.setup(args)
+    want_plot = plot_available(args.plot) and rank == 0
     mg.manual_seed(0)
 
     train_tf = transforms.Compose(
@@ -56,7 +60,7 @@ def main(argv=None) -> float:
     if args.limit:
         train_set = mg.data.Subset(train_set, range(args.limit))
         test_set = mg.data.Subset(test_set, range(min(args.limit, len(test_set))))
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    train_loader = data_parallel.train_loader(train_set, args.batch_size, world, seed=0)
     test_loader = DataLoader(test_set, batch_size=256)
 
     model = CifarResNet(args.depth, in_channels=channels)
@@ -66,17 +70,21 @@ def main(argv=None) -> float:
     steps = args.epochs * len(train_loader)
     scheduler = mg.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
     loss_fn = mg.nn.CrossEntropyLoss()
+    net, model = model, data_parallel.wrap(model, world)  # --distributed: averaged gradients
     print(f"ResNet-{args.depth} on {name}: {sum(p.numel() for p in model.parameters())} parameters")
     acc, history = 0.0, []
     for epoch in range(args.epochs):
+        data_parallel.start_epoch(train_loader, epoch)
         loss, train_acc, seconds = train_epoch(
             model, train_loader, loss_fn, optimizer, scheduler, desc=f"epoch {epoch + 1}"
         )
-        acc = evaluate(model, test_loader)
+        if rank:  # --distributed: rank 0 alone evaluates
+            continue
+        acc = evaluate(net, test_loader)
         history.append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc, "test_acc": acc})
         print(
             f"epoch {epoch + 1}: loss {loss:.4f}  train acc {train_acc:.4f}  "
-            f"test acc {acc:.4f}  ({seconds:.0f} s)",
+            f"test acc {acc:.4f}  ({seconds:.0f} s{data_parallel.comm_report(model)})",
             flush=True,
         )
     if want_plot and history:

@@ -5,6 +5,7 @@
     python examples/train_lenet.py --epochs 1       # a quick run
     python examples/train_lenet.py --resume         # continue from the last checkpoint
     python examples/train_lenet.py --plot curves.png  # loss and accuracy per epoch
+    mpiexec -n 2 python examples/train_lenet.py --distributed   # data-parallel, 2 processes
 
 Prints per-epoch loss, train and test accuracy; the last line is the test accuracy.
 """
@@ -18,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import data_parallel  # noqa: E402
 from common import (  # noqa: E402
     add_plot_argument,
     evaluate,
@@ -58,8 +60,10 @@ def main(argv=None) -> float:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
     add_plot_argument(parser)
+    data_parallel.add_arguments(parser)
     args = parser.parse_args(argv)
-    want_plot = plot_available(args.plot)
+    rank, world = data_parallel.setup(args)
+    want_plot = plot_available(args.plot) and rank == 0
     name = "lenet_modern" if args.modern else "lenet"
     checkpoint = args.checkpoint or os.path.join("checkpoints", f"{name}.mgt")
 
@@ -70,7 +74,7 @@ def main(argv=None) -> float:
     if args.limit:
         train_set = mg.data.Subset(train_set, range(args.limit))
         test_set = mg.data.Subset(test_set, range(min(args.limit, len(test_set))))
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    train_loader = data_parallel.train_loader(train_set, args.batch_size, world, args.seed)
     test_loader = DataLoader(test_set, batch_size=args.batch_size)
 
     scheduler = None
@@ -86,11 +90,13 @@ def main(argv=None) -> float:
         model.apply(init_weights)
         optimizer = mg.optim.SGD(model.parameters(), lr=args.lr or 0.9)
     loss_fn = nn.CrossEntropyLoss()
+    net = model  # the bare model: evaluated and checkpointed
 
     start_epoch, history = 0, []
     if args.resume and os.path.exists(checkpoint):
         start_epoch, history = load_checkpoint(checkpoint, model, optimizer, scheduler)
         print(f"resumed from {checkpoint} after epoch {start_epoch}")
+    model = data_parallel.wrap(model, world)  # --distributed: rank 0's weights everywhere
     print(
         f"{name}: {sum(p.numel() for p in model.parameters())} parameters, "
         f"{len(train_set)} training / {len(test_set)} test images"
@@ -98,6 +104,7 @@ def main(argv=None) -> float:
 
     test_acc = history[-1]["test_acc"] if history else 0.0
     for epoch in range(start_epoch, args.epochs):
+        data_parallel.start_epoch(train_loader, epoch)
         loss, train_acc, seconds = train_epoch(
             model,
             train_loader,
@@ -106,8 +113,10 @@ def main(argv=None) -> float:
             scheduler,
             desc=f"epoch {epoch + 1}/{args.epochs}",
         )
+        if rank:  # --distributed: rank 0 alone evaluates and writes checkpoints
+            continue
         t0 = time.perf_counter()
-        test_acc = evaluate(model, test_loader)
+        test_acc = evaluate(net, test_loader)
         history.append(
             {
                 "epoch": epoch + 1,
@@ -120,10 +129,10 @@ def main(argv=None) -> float:
         print(
             f"epoch {epoch + 1:2d}  loss {loss:.4f}  train acc {train_acc:.4f}  "
             f"test acc {test_acc:.4f}  ({seconds:.1f} s train, "
-            f"{time.perf_counter() - t0:.1f} s test)",
+            f"{time.perf_counter() - t0:.1f} s test{data_parallel.comm_report(model)})",
             flush=True,
         )
-        save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, scheduler)
+        save_checkpoint(checkpoint, net, optimizer, epoch + 1, history, scheduler)
     if want_plot and history:
         plot_curves(history, args.plot, title=f"{name} on Fashion-MNIST")
     print(f"test accuracy: {test_acc:.4f}")

@@ -65,11 +65,11 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda ...
+    # heavy submodules load on first use: mg.nn, mg.optim, mg.data, mg.models, mg.cuda, ...
     import importlib
 
     lazy = ("nn", "optim", "data", "models", "cuda", "backends", "ops", "utils", "testing",
-            "profiler", "safetensors")  # fmt: skip
+            "profiler", "safetensors", "distributed")  # fmt: skip
     if name in lazy:
         return importlib.import_module(f"minigrad.{name}")
     if name == "summary":

@@ -84,6 +84,7 @@ class Tensor(MathMixin, ShapeMixin):
         "_view_ops",
         "_view_version",
         "_view_no_grad",
+        "_post_accumulate_grad_hooks",  # set by register_post_accumulate_grad_hook only
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
@@ -263,6 +264,29 @@ class Tensor(MathMixin, ShapeMixin):
         from minigrad.autograd import backward
 
         backward([self], None if gradient is None else [gradient], retain_graph)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Mirrors ``Tensor.register_post_accumulate_grad_hook``: ``hook(tensor)`` runs after
+        backward has added a gradient into this leaf's ``.grad``; returns a handle whose
+        ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                "doesn't require gradient"
+            )
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                "registered on non-leaf tensors"
+            )
+        from minigrad.utils.hooks import RemovableHandle
+
+        hooks = getattr(self, "_post_accumulate_grad_hooks", None)
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def detach(self) -> Tensor:
         """Mirrors ``Tensor.detach``: same data, no graph."""

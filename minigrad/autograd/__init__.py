@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from minigrad.autograd.callbacks import callback_scope
 from minigrad.autograd.function import Context, Function
 from minigrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.autograd.gradcheck import GradcheckError, gradcheck
@@ -72,7 +73,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None) -> No
 
     outputs = _as_list(tensors)
     grads = _root_grads(outputs, grad_tensors, "backward")
-    run_backward(outputs, grads, bool(retain_graph))
+    with callback_scope():
+        run_backward(outputs, grads, bool(retain_graph))
 
 
 def grad(
@@ -88,7 +90,8 @@ def grad(
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require grad")
     grads = _root_grads(outputs, grad_outputs, "grad")
-    found = run_backward(outputs, grads, bool(retain_graph), inputs=inputs)
+    with callback_scope():
+        found = run_backward(outputs, grads, bool(retain_graph), inputs=inputs)
     result = []
     for i, g in enumerate(found):
         if g is None and not allow_unused:

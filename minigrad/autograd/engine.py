@@ -103,6 +103,7 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
             if isinstance(node, AccumulateGrad):
                 if inputs is None and grads[0] is not None:
                     _accumulate(node.variable, grads[0])
+                    _run_post_accumulate_hooks(node.variable)
                 continue
             if node.ctx is None:
                 raise RuntimeError(_FREED)
@@ -150,3 +151,11 @@ def _accumulate(variable, grad) -> None:
         current._array += grad
     else:  # a user-assigned grad that cannot take the sum in place (an expand() view)
         variable._grad = Tensor._wrap(current._array + grad, current.device)
+
+
+def _run_post_accumulate_hooks(variable) -> None:
+    """Tensor.register_post_accumulate_grad_hook: each hook sees the leaf, its .grad updated."""
+    hooks = getattr(variable, "_post_accumulate_grad_hooks", None)  # unset on most leaves
+    if hooks:
+        for hook in tuple(hooks.values()):
+            hook(variable)

@@ -4,6 +4,7 @@ from minigrad.data import (
     ConcatDataset,
     DataLoader,
     Dataset,
+    DistributedSampler,
     Subset,
     TensorDataset,
     default_collate,
@@ -13,5 +14,5 @@ from minigrad.data import (
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-    "default_collate", "default_convert",
+    "default_collate", "default_convert", "DistributedSampler",
 ]  # fmt: skip

@@ -7,7 +7,6 @@ device/dtype conversions in ``_convert.py``."""
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from minigrad.autograd.grad_mode import no_grad
 from minigrad.nn.modules._convert import ConversionMixin
 from minigrad.nn.modules._state_dict import StateDictMixin
 from minigrad.nn.parameter import Parameter
+from minigrad.utils.hooks import RemovableHandle
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -48,25 +48,6 @@ def _addindent(s_: str, num_spaces: int) -> str:
         return s_
     first = lines.pop(0)
     return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
-
-
-class RemovableHandle:
-    """Mirrors ``torch.utils.hooks.RemovableHandle``: ``handle.remove()`` unregisters a hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict: dict):
-        self.hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self.hooks_dict.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class Module(StateDictMixin, ConversionMixin):
