@@ -55,9 +55,10 @@ ADAPTIVE_MAX_REF = {
     3: ref.adaptive_max_pool3d,
 }
 
-# "flat" and "shifted" force the stride-1 strategies (with direct / im2col for stride > 1);
-# "direct" and "im2col" force those everywhere; "tiles" is "shifted" with batch tiles of two
-# samples, so that a short last tile occurs.
+# "flat" and "shifted" force the stride-1 strategies (with direct / im2col for stride > 1;
+# the weight gradient has no shifted form and takes im2col); "direct" and "im2col" force
+# those everywhere; "tiles" is "shifted" with batch tiles of two samples, so that a short
+# last tile occurs on the shifted and im2col paths.
 KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles")
 
 
