@@ -48,7 +48,8 @@ Pairs = tuple[tuple[int, int], ...]
 
 # Where BLAS starts to beat the Numba loops, and the shifted matmuls im2col, measured on the
 # ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
-_SHIFTED_MIN_CHANNELS = 32  # C_in/groups and C_out/groups, stride 1
+_SHIFTED_MIN_CHANNELS = 16  # C_in/groups and C_out/groups, stride 1, forward and input
+_IM2COL_MIN_CHANNELS = 32  # the same for the weight gradient
 _SHIFTED_MIN_PIXELS = 64  # output pixels per plane; im2col below (8x8 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
 # Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
@@ -299,14 +300,16 @@ def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) 
     ``npix`` is the number of output pixels per sample and channel. Stride 1: the Numba
     loops for few channels (per group); otherwise the shifted matmuls for the forward and
     input gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, im2col on smaller
-    planes and for the weight gradient. Stride > 1: im2col once the column buffer feeds a
+    planes and for the weight gradient (which keeps the Numba loops up to 16 channels). Stride > 1: im2col once the column buffer feeds a
     big enough matmul, the direct Numba loops otherwise.
     """
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
+    if op == "weight":
+        return "im2col" if min(cig, cog) >= _IM2COL_MIN_CHANNELS else "flat"
     if min(cig, cog) < _SHIFTED_MIN_CHANNELS:
         return "flat"
-    return "shifted" if op != "weight" and npix >= _SHIFTED_MIN_PIXELS else "im2col"
+    return "shifted" if npix >= _SHIFTED_MIN_PIXELS else "im2col"
 
 
 @njit_par
