@@ -300,8 +300,9 @@ def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) 
     ``npix`` is the number of output pixels per sample and channel. Stride 1: the Numba
     loops for few channels (per group); otherwise the shifted matmuls for the forward and
     input gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, im2col on smaller
-    planes and for the weight gradient (which keeps the Numba loops up to 16 channels). Stride > 1: im2col once the column buffer feeds a
-    big enough matmul, the direct Numba loops otherwise.
+    planes and for the weight gradient (which keeps the Numba loops below 32 channels).
+    Stride > 1: im2col once the column buffer feeds a big enough matmul, the direct Numba
+    loops otherwise.
     """
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"

@@ -65,20 +65,35 @@ def _unfold_kernel(x, cols, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd,
                         src = ((n0 + j) * c_in + ci) * plane
                         dst = (r * m + j) * npix
                         for od in range(od_):
-                            for oh in range(oh_):
-                                q = dst + (od * oh_ + oh) * ow_
-                                if od < d0 or od >= d1 or oh < h0 or oh >= h1:
-                                    for ow in range(ow_):
-                                        cf[q + ow] = 0.0
-                                    continue
-                                ih = oh * sh + kh * dh - lo_h
-                                p = src + ((od * sd + kd * dd - lo_d) * inh + ih) * inw + iw0
-                                for ow in range(w0):
-                                    cf[q + ow] = 0.0
-                                for ow in range(w1 - w0):
-                                    cf[q + w0 + ow] = xf[p + ow * sw]
-                                for ow in range(w1, ow_):
-                                    cf[q + ow] = 0.0
+                            qd = dst + od * oh_ * ow_
+                            if od < d0 or od >= d1:
+                                cf[qd : qd + oh_ * ow_] = 0.0
+                                continue
+                            pd = src + (od * sd + kd * dd - lo_d) * inh * inw
+                            cf[qd : qd + h0 * ow_] = 0.0
+                            cf[qd + h1 * ow_ : qd + oh_ * ow_] = 0.0
+                            if sh == 1 and sw == 1 and ow_ == inw and w1 > w0:
+                                # rows follow each other in x as in cols: one copy for the
+                                # whole block, then the wrapped border columns are zeroed
+                                q0 = qd + h0 * ow_ + w0
+                                p0 = pd + (h0 + kh * dh - lo_h) * inw + iw0
+                                n = (h1 - h0) * ow_ - w0 - (ow_ - w1)
+                                cf[q0 : q0 + n] = xf[p0 : p0 + n]
+                                for oh in range(h0, h1):
+                                    q = qd + oh * ow_
+                                    cf[q : q + w0] = 0.0
+                                    cf[q + w1 : q + ow_] = 0.0
+                                continue
+                            for oh in range(h0, h1):
+                                q = qd + oh * ow_
+                                p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
+                                cf[q : q + w0] = 0.0
+                                if sw == 1:
+                                    cf[q + w0 : q + w1] = xf[p : p + w1 - w0]
+                                else:
+                                    for ow in range(w1 - w0):
+                                        cf[q + w0 + ow] = xf[p + ow * sw]
+                                cf[q + w1 : q + ow_] = 0.0
 
 
 @njit_seq
@@ -111,8 +126,12 @@ def _fold_kernel(cols, gx, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, 
                                 q = src + (od * oh_ + oh) * ow_ + w0
                                 ih = oh * sh + kh * dh - lo_h
                                 p = dst + ((od * sd + kd * dd - lo_d) * inh + ih) * inw + iw0
-                                for ow in range(w1 - w0):
-                                    gf[p + ow * sw] += cf[q + ow]
+                                if sw == 1:  # contiguous: vectorises
+                                    for ow in range(w1 - w0):
+                                        gf[p + ow] += cf[q + ow]
+                                else:
+                                    for ow in range(w1 - w0):
+                                        gf[p + ow * sw] += cf[q + ow]
 
 
 def _columns(buf, rows, m, out5):
