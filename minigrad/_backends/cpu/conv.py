@@ -159,6 +159,61 @@ def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
 
 
 @njit_par
+def _conv_flat_weight2_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
+    # As _conv_flat_weight_bwd_kernel for two output channels at once (C_out/groups even):
+    # six independent dot products per sweep hide the add latency that bounds one channel.
+    # prange over (pair of c_out, c_in/groups): one owner per gw[co:co+2, cl]; batch in order.
+    nb = src.shape[0]
+    c_out, cig, taps = gw.shape
+    od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
+    span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
+    cog = c_out // groups
+    for pair in prange((c_out // 2) * cig):
+        co = (pair // cig) * 2
+        cl = pair % cig
+        ci = (co // cog) * cig + cl
+        acc = np.zeros((2, taps), dtype=gw.dtype)
+        g = np.zeros((2, span), dtype=gw.dtype)  # gy at the padded row width, zeros between
+        g0, g1 = g[0], g[1]
+        for b in range(nb):
+            for i in range(2):
+                for od in range(od_):
+                    for oh in range(oh_):
+                        dst = g[i, (od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
+                        row = gy[b, co + i, od, oh]
+                        for ow in range(ow_):
+                            dst[ow] = row[ow]
+            plane = src[b, ci]
+            t = 0
+            while t < taps:
+                s0 = plane[offs[t] : offs[t] + span]
+                s1 = plane[offs[min(t + 1, taps - 1)] : offs[min(t + 1, taps - 1)] + span]
+                s2 = plane[offs[min(t + 2, taps - 1)] : offs[min(t + 2, taps - 1)] + span]
+                a00 = a01 = a02 = a10 = a11 = a12 = gw.dtype.type(0)
+                for j in range(span):
+                    v0, v1, v2 = s0[j], s1[j], s2[j]
+                    e0, e1 = g0[j], g1[j]
+                    a00 += e0 * v0
+                    a01 += e0 * v1
+                    a02 += e0 * v2
+                    a10 += e1 * v0
+                    a11 += e1 * v1
+                    a12 += e1 * v2
+                acc[0, t] += a00
+                acc[1, t] += a10
+                if t + 1 < taps:  # the clamped extra taps of the last sweep are dropped
+                    acc[0, t + 1] += a01
+                    acc[1, t + 1] += a11
+                if t + 2 < taps:
+                    acc[0, t + 2] += a02
+                    acc[1, t + 2] += a12
+                t += 3
+        for t in range(taps):
+            gw[co, cl, t] = acc[0, t]
+            gw[co + 1, cl, t] = acc[1, t]
+
+
+@njit_par
 def _conv_fwd_kernel(xp, w, y, sd, sh, sw, dd, dh, dw, groups):
     # xp (N, C_in, Dp, Hp, Wp) padded, w (C_out, C_in/g, KD, KH, KW) -> y (N, C_out, OD, OH, OW)
     # prange over (n, c_out): each output plane y[n, co] is written by exactly one thread.
@@ -591,7 +646,8 @@ def conv_grad_weight(
         gw3 = np.empty((c_out, cig, taps), dtype=x.dtype)
         src = xp5.reshape(xp5.shape[:2] + (-1,))
         offs = _tap_offsets(k5, d, plane)
-        _conv_flat_weight_bwd_kernel(src, gy5, offs, gw3, groups, *plane[1:])
+        kernel = _conv_flat_weight2_bwd_kernel if cog % 2 == 0 else _conv_flat_weight_bwd_kernel
+        kernel(src, gy5, offs, gw3, groups, *plane[1:])
         return gw3.reshape(tuple(w_shape))
     gw5 = np.empty(w5_shape, dtype=x.dtype)
     _conv_weight_bwd_kernel(xp5, gy5, gw5, *s, *d, groups)
