@@ -81,25 +81,31 @@ def _unfold_kernel(x, cols, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd,
                                 cf[q0 : q0 + n] = xf[p0 : p0 + n]
                                 for oh in range(h0, h1):
                                     q = qd + oh * ow_
-                                    cf[q : q + w0] = 0.0
-                                    cf[q + w1 : q + ow_] = 0.0
+                                    for e in range(w0):
+                                        cf[q + e] = 0.0
+                                    for e in range(w1, ow_):
+                                        cf[q + e] = 0.0
                                 continue
                             for oh in range(h0, h1):
                                 q = qd + oh * ow_
                                 p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
-                                cf[q : q + w0] = 0.0
-                                if sw == 1:
-                                    cf[q + w0 : q + w1] = xf[p : p + w1 - w0]
+                                for ow in range(w0):
+                                    cf[q + ow] = 0.0
+                                if sw == 1:  # contiguous: vectorises
+                                    for ow in range(w1 - w0):
+                                        cf[q + w0 + ow] = xf[p + ow]
                                 else:
                                     for ow in range(w1 - w0):
                                         cf[q + w0 + ow] = xf[p + ow * sw]
-                                cf[q + w1 : q + ow_] = 0.0
+                                for ow in range(w1, ow_):
+                                    cf[q + ow] = 0.0
 
 
 @njit_seq
 def _fold_kernel(cols, gx, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw):
     # cols (C_in*taps, m, OD, OH, OW) -> gx (N, C_in, D, H, W) for samples n0 .. n0+m (col2im)
-    # serial (one tile per thread owns its samples of gx); taps are added in a fixed order.
+    # serial (one tile per thread owns its samples of gx); cols is read in order, and each
+    # cell of gx gets its taps added in a fixed order.
     c_in, ind, inh, inw = gx.shape[1], gx.shape[2], gx.shape[3], gx.shape[4]
     m, od_, oh_, ow_ = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
     gf = gx.reshape(-1)
@@ -107,25 +113,41 @@ def _fold_kernel(cols, gx, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, 
     npix = od_ * oh_ * ow_
     plane = ind * inh * inw
     taps = kd_ * kh_ * kw_
-    for j in range(m):
-        for ci in range(c_in):
-            dst = ((n0 + j) * c_in + ci) * plane
-            for e in range(plane):
-                gf[dst + e] = 0.0
-            for kd in range(kd_):
-                d0, d1 = _span(ind, kd * dd, lo_d, sd, od_)
-                for kh in range(kh_):
-                    h0, h1 = _span(inh, kh * dh, lo_h, sh, oh_)
-                    for kw in range(kw_):
-                        w0, w1 = _span(inw, kw * dw, lo_w, sw, ow_)
-                        r = ci * taps + (kd * kh_ + kh) * kw_ + kw
-                        iw0 = w0 * sw + kw * dw - lo_w
+    gf[n0 * c_in * plane : (n0 + m) * c_in * plane] = 0.0
+    block = sh == 1 and sw == 1 and ow_ == inw
+    for ci in range(c_in):
+        for kd in range(kd_):
+            d0, d1 = _span(ind, kd * dd, lo_d, sd, od_)
+            for kh in range(kh_):
+                h0, h1 = _span(inh, kh * dh, lo_h, sh, oh_)
+                for kw in range(kw_):
+                    w0, w1 = _span(inw, kw * dw, lo_w, sw, ow_)
+                    r = ci * taps + (kd * kh_ + kh) * kw_ + kw
+                    iw0 = w0 * sw + kw * dw - lo_w
+                    for j in range(m):
                         src = (r * m + j) * npix
+                        dst = ((n0 + j) * c_in + ci) * plane
                         for od in range(d0, d1):
+                            qd = src + od * oh_ * ow_
+                            pd = dst + (od * sd + kd * dd - lo_d) * inh * inw
+                            if block and w1 > w0 and h1 > h0:
+                                # as in the unfold: one add over the block of rows, after
+                                # zeroing the border columns (of this scratch buffer) that
+                                # wrap onto the neighbouring rows
+                                for oh in range(h0, h1):
+                                    q = qd + oh * ow_
+                                    for e in range(w0):
+                                        cf[q + e] = 0.0
+                                    for e in range(w1, ow_):
+                                        cf[q + e] = 0.0
+                                q0 = qd + h0 * ow_ + w0
+                                p0 = pd + (h0 + kh * dh - lo_h) * inw + iw0
+                                for e in range((h1 - h0) * ow_ - w0 - (ow_ - w1)):
+                                    gf[p0 + e] += cf[q0 + e]
+                                continue
                             for oh in range(h0, h1):
-                                q = src + (od * oh_ + oh) * ow_ + w0
-                                ih = oh * sh + kh * dh - lo_h
-                                p = dst + ((od * sd + kd * dd - lo_d) * inh + ih) * inw + iw0
+                                q = qd + oh * ow_ + w0
+                                p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
                                 if sw == 1:  # contiguous: vectorises
                                     for ow in range(w1 - w0):
                                         gf[p + ow] += cf[q + ow]
