@@ -358,6 +358,30 @@ def test_conv_grad_input_is_conv_transpose(kind, case):
     )
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_conv_tap_that_misses_every_output_row(kind):
+    # padding 1 before and dilation 2: the first row of taps reads no row of the input for
+    # any output, while the output is as wide as the input (im2col's block-copy case)
+    rng = rng_for(5)
+    x, w = rng.standard_normal((2, 1, 2, 2)), rng.standard_normal((1, 1, 2, 2))
+    s, p, d = (1, 1), ((1, 0), (1, 0)), (2, 1)
+    with strategy(kind):
+        y = conv_forward(x, w, s, p, d, 1)
+        u = rng.standard_normal(y.shape)
+        gx = conv_grad_input(u, w, x.shape, s, p, d, 1)
+        gw = conv_grad_weight(x, u, w.shape, s, p, d, 1)
+    close(y, ref.conv2d(x, w, None, s, p, d, 1))
+    vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    close(
+        np.sum(u * directional(lambda a: ref.conv2d(a, w, None, s, p, d, 1), x, vx)),
+        np.sum(gx * vx),
+    )
+    close(
+        np.sum(u * directional(lambda a: ref.conv2d(x, a, None, s, p, d, 1), w, vw)),
+        np.sum(gw * vw),
+    )
+
+
 @pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
 def test_conv_batch_tiles_with_short_last_tile(stride):
     # five samples in tiles of two: the BLAS paths must carry results across tiles

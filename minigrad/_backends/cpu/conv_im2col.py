@@ -72,7 +72,7 @@ def _unfold_kernel(x, cols, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd,
                             pd = src + (od * sd + kd * dd - lo_d) * inh * inw
                             cf[qd : qd + h0 * ow_] = 0.0
                             cf[qd + h1 * ow_ : qd + oh_ * ow_] = 0.0
-                            if sh == 1 and sw == 1 and ow_ == inw and w1 > w0:
+                            if sh == 1 and sw == 1 and ow_ == inw and w1 > w0 and h1 > h0:
                                 # rows follow each other in x as in cols: one copy for the
                                 # whole block, then the wrapped border columns are zeroed
                                 q0 = qd + h0 * ow_ + w0
