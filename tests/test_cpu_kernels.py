@@ -358,6 +358,30 @@ def test_conv_grad_input_is_conv_transpose(kind, case):
     )
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_weight_grad_whole_batch(monkeypatch, nd):
+    # many output channels on tiny planes: im2col unfolds the whole batch for the weight
+    # gradient and splits the matmul over blocks of output channels
+    from minigrad._backends.cpu import conv_im2col
+
+    taken = []
+    real = conv_im2col._grad_weight_whole
+    monkeypatch.setattr(conv_im2col, "_grad_weight_whole", lambda *a: taken.append(1) or real(*a))
+    rng = rng_for(6)
+    x = rng.standard_normal((3, 4) + (4,) * nd)
+    w = rng.standard_normal((120, 2) + (2,) * nd)
+    s, p, d = (2,) * nd, ((1, 0),) * nd, (1,) * nd
+    u = rng.standard_normal((3, 120) + (2,) * nd)
+    with strategy("im2col"):
+        gw = conv_grad_weight(x, u, w.shape, s, p, d, 2)
+    assert taken
+    with strategy("direct"):
+        close(gw, conv_grad_weight(x, u, w.shape, s, p, d, 2))
+    vw = rng.standard_normal(w.shape)
+    conv = CONV_REF[nd]
+    close(np.sum(u * directional(lambda a: conv(x, a, None, s, p, d, 2), w, vw)), np.sum(gw * vw))
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_conv_tap_that_misses_every_output_row(kind):
     # padding 1 before and dilation 2: the first row of taps reads no row of the input for

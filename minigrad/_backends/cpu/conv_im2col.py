@@ -28,6 +28,10 @@ __all__ = ["im2col_forward", "im2col_grad_input", "im2col_grad_weight"]
 # The weight gradient's tiles are summed in this many partial sums (fewer if there are
 # fewer tiles), whatever the thread count: enough to keep two threads busy.
 _WEIGHT_CHUNKS = 4
+# The weight gradient unfolds the whole batch at once when a tile's partial sum would be
+# over twice its columns' width (C_out/groups > 2 * tile pixels; ResNet-18's 4x4 planes)
+# and the column buffer stays under this size.
+_WHOLE_MAX_BYTES = 32 * 2**20
 
 
 @njit_seq
@@ -41,12 +45,13 @@ def _span(n_in, k_off, lo, s, n_out):
 
 
 @njit_seq
-def _unfold_kernel(x, cols, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw):
-    # x (N, C_in, D, H, W) unpadded -> cols (C_in*taps, m, OD, OH, OW) for samples n0 .. n0+m
+def _unfold_kernel(x, cols, n0, j0, m, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw):
+    # x (N, C_in, D, H, W) unpadded -> cols (C_in*taps, M, OD, OH, OW): samples n0 .. n0+m of x
+    # go to columns j0 .. j0+m.
     # serial (one tile per thread, GIL released); cells over the padding are zero. Flat
     # indices: the rows are short (8-32 values), so per-row view overhead would dominate.
     c_in, ind, inh, inw = x.shape[1], x.shape[2], x.shape[3], x.shape[4]
-    m, od_, oh_, ow_ = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
+    mm, od_, oh_, ow_ = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
     xf = x.reshape(-1)
     cf = cols.reshape(-1)
     npix = od_ * oh_ * ow_
@@ -63,7 +68,7 @@ def _unfold_kernel(x, cols, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd,
                     iw0 = w0 * sw + kw * dw - lo_w
                     for j in range(m):
                         src = ((n0 + j) * c_in + ci) * plane
-                        dst = (r * m + j) * npix
+                        dst = (r * mm + j0 + j) * npix
                         for od in range(od_):
                             qd = dst + od * oh_ * ow_
                             if od < d0 or od >= d1:
@@ -188,7 +193,7 @@ def im2col_forward(x5, w5, y5, geo, groups, nt):
         n0 = i * nt
         m = min(nb, n0 + nt) - n0
         cols = _columns(cols_buf, x5.shape[1] * kdim // cig, m, out5)
-        _unfold_kernel(x5, cols, n0, *k5, *s, *lo, *d)
+        _unfold_kernel(x5, cols, n0, 0, m, *k5, *s, *lo, *d)
         cg = cols.reshape(groups, kdim, m * npix)
         yt = y_buf[: c_out * m * npix].reshape(groups, cog, m * npix)
         for g in range(groups):
@@ -231,6 +236,43 @@ def im2col_grad_input(gy5, w5, gx5, geo, groups, nt):
     run_tasks(tile, n_tiles, n_threads)
 
 
+def _grad_weight_whole(x5, gy5, k5, geo, groups, nt):
+    """:func:`im2col_grad_weight` for small planes: the whole batch unfolded (tiles split over
+    threads), then one matmul per block of output channels. With few pixels per sample the
+    gradient outgrows a tile's columns, so per-tile partial sums would cost more than the
+    matmuls; here each block is one matmul over the whole batch, the same for every thread
+    count."""
+    s, lo, d = geo
+    nb, c_in = x5.shape[:2]
+    c_out = gy5.shape[1]
+    out5 = gy5.shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    cig, cog = c_in // groups, c_out // groups
+    kdim = cig * taps
+    npix = out5[0] * out5[1] * out5[2]
+    cols = np.empty((c_in * taps, nb) + tuple(out5), dtype=x5.dtype)
+    n_tiles, n_threads = _plan(nb, nt)
+
+    def unfold(i, slot):
+        n0 = i * nt
+        _unfold_kernel(x5, cols, n0, n0, min(nb, n0 + nt) - n0, *k5, *s, *lo, *d)
+
+    run_tasks(unfold, n_tiles, n_threads)
+    gyg = np.ascontiguousarray(gy5.transpose(1, 0, 2, 3, 4)).reshape(groups, cog, nb * npix)
+    cg = cols.reshape(groups, kdim, nb * npix)
+    out = np.empty((groups, cog, kdim), dtype=x5.dtype)
+    n_blocks = min(_WEIGHT_CHUNKS, cog)
+    rows = [cog * b // n_blocks for b in range(n_blocks + 1)]
+
+    def block(i, slot):
+        g, b = divmod(i, n_blocks)
+        r0, r1 = rows[b], rows[b + 1]
+        np.matmul(gyg[g, r0:r1], cg[g].T, out=out[g, r0:r1])
+
+    run_tasks(block, groups * n_blocks, min(get_num_threads(), groups * n_blocks))
+    return out
+
+
 def im2col_grad_weight(x5, gy5, k5, geo, groups, nt):
     """Weight gradient ``(groups, C_out/g, C_in/g * taps)``: sum over tiles of gy cols^T."""
     s, lo, d = geo
@@ -241,6 +283,8 @@ def im2col_grad_weight(x5, gy5, k5, geo, groups, nt):
     cig, cog = c_in // groups, c_out // groups
     kdim = cig * taps
     npix = out5[0] * out5[1] * out5[2]
+    if cog > 2 * nt * npix and c_in * taps * nb * npix * x5.itemsize <= _WHOLE_MAX_BYTES:
+        return _grad_weight_whole(x5, gy5, k5, geo, groups, nt)
     n_tiles = -(-nb // nt)
     n_chunks = min(_WEIGHT_CHUNKS, n_tiles)
     bounds = [n_tiles * c // n_chunks for c in range(n_chunks + 1)]
@@ -262,7 +306,7 @@ def im2col_grad_weight(x5, gy5, k5, geo, groups, nt):
             n0 = i * nt
             m = min(nb, n0 + nt) - n0
             cols = _columns(cols_buf, c_in * taps, m, out5)
-            _unfold_kernel(x5, cols, n0, *k5, *s, *lo, *d)
+            _unfold_kernel(x5, cols, n0, 0, m, *k5, *s, *lo, *d)
             gyt = g_buf[: c_out * m * npix].reshape((c_out, m) + out5)
             gyt[...] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
             gyg = gyt.reshape(groups, cog, m * npix)
