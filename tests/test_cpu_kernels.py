@@ -55,9 +55,10 @@ ADAPTIVE_MAX_REF = {
     3: ref.adaptive_max_pool3d,
 }
 
-# "flat" and "shifted" force the stride-1 strategies (with direct / im2col for stride > 1);
-# "direct" and "im2col" force those everywhere; "tiles" is "shifted" with batch tiles of two
-# samples, so that a short last tile occurs.
+# "flat" and "shifted" force the stride-1 strategies (with direct / im2col for stride > 1;
+# the weight gradient has no shifted form and takes im2col); "direct" and "im2col" force
+# those everywhere; "tiles" is "shifted" with batch tiles of two samples, so that a short
+# last tile occurs on the shifted and im2col paths.
 KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles")
 
 
@@ -354,6 +355,54 @@ def test_conv_grad_input_is_conv_transpose(kind, case):
     )
     close(
         np.sum(gy * directional(lambda a: convt(x, a, None, *args), w, vw)), np.sum(gw * vw), 1e-7
+    )
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_weight_grad_whole_batch(monkeypatch, nd):
+    # many output channels on tiny planes: im2col unfolds the whole batch for the weight
+    # gradient and splits the matmul over blocks of output channels
+    from minigrad._backends.cpu import conv_im2col
+
+    taken = []
+    real = conv_im2col._grad_weight_whole
+    monkeypatch.setattr(conv_im2col, "_grad_weight_whole", lambda *a: taken.append(1) or real(*a))
+    rng = rng_for(6)
+    x = rng.standard_normal((3, 4) + (4,) * nd)
+    w = rng.standard_normal((120, 2) + (2,) * nd)
+    s, p, d = (2,) * nd, ((1, 0),) * nd, (1,) * nd
+    u = rng.standard_normal((3, 120) + (2,) * nd)
+    with strategy("im2col"):
+        gw = conv_grad_weight(x, u, w.shape, s, p, d, 2)
+    assert taken
+    with strategy("direct"):
+        close(gw, conv_grad_weight(x, u, w.shape, s, p, d, 2))
+    vw = rng.standard_normal(w.shape)
+    conv = CONV_REF[nd]
+    close(np.sum(u * directional(lambda a: conv(x, a, None, s, p, d, 2), w, vw)), np.sum(gw * vw))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_conv_tap_that_misses_every_output_row(kind):
+    # padding 1 before and dilation 2: the first row of taps reads no row of the input for
+    # any output, while the output is as wide as the input (im2col's block-copy case)
+    rng = rng_for(5)
+    x, w = rng.standard_normal((2, 1, 2, 2)), rng.standard_normal((1, 1, 2, 2))
+    s, p, d = (1, 1), ((1, 0), (1, 0)), (2, 1)
+    with strategy(kind):
+        y = conv_forward(x, w, s, p, d, 1)
+        u = rng.standard_normal(y.shape)
+        gx = conv_grad_input(u, w, x.shape, s, p, d, 1)
+        gw = conv_grad_weight(x, u, w.shape, s, p, d, 1)
+    close(y, ref.conv2d(x, w, None, s, p, d, 1))
+    vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    close(
+        np.sum(u * directional(lambda a: ref.conv2d(a, w, None, s, p, d, 1), x, vx)),
+        np.sum(gx * vx),
+    )
+    close(
+        np.sum(u * directional(lambda a: ref.conv2d(x, a, None, s, p, d, 1), w, vw)),
+        np.sum(gw * vw),
     )
 
 

@@ -232,6 +232,27 @@ def test_shifted_conv_splits_tiles_over_threads(monkeypatch):
     assert {t for _, t in calls} == {min(2, _pool_size())}
 
 
+@pytest.mark.parametrize("stride, channels, size", [(2, 16, 16), (1, 64, 7)])  # small planes
+def test_im2col_conv_splits_tiles_over_threads(monkeypatch, stride, channels, size):
+    from minigrad._backends.cpu import conv_im2col
+
+    calls = []
+    real = conv_im2col.run_tasks
+
+    def spy(task, n_tasks, n_threads):
+        calls.append((n_tasks, n_threads))
+        return real(task, n_tasks, n_threads)
+
+    monkeypatch.setattr(conv_im2col, "run_tasks", spy)
+    mg.set_num_threads(min(2, _pool_size()))
+    x = mg.randn(128, channels, size, size, requires_grad=True)
+    w = mg.randn(channels, channels, 3, 3, requires_grad=True)
+    F.conv2d(x, w, stride=stride, padding=1).sum().backward()
+    assert len(calls) >= 3  # forward, input and weight gradient (whole-batch: two steps)
+    assert all(n > 1 for n, _ in calls)
+    assert {t for _, t in calls} == {min(2, _pool_size())}
+
+
 # --- identical results for 1 and 2 threads ------------------------------------------------
 
 
@@ -256,10 +277,26 @@ def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3):
         (4, 4, 2, 1, 3),
         (32, 32, 2, 1, 3),
         (16, 16, 1, 16, 3),
+        (32, 32, 2, 1, 48),  # im2col in many tiles (the weight gradient sums them in chunks)
+        (4, 6, 2, 2, 11),  # im2col with groups and a short last tile
+        (8, 128, 2, 1, 5),  # im2col, whole-batch weight gradient in blocks of channels
     ],
-    ids=["flat", "shifted", "shifted-tiles", "direct", "im2col", "depthwise"],
+    ids=[
+        "flat",
+        "shifted",
+        "shifted-tiles",
+        "direct",
+        "im2col",
+        "depthwise",
+        "im2col-tiles",
+        "im2col-groups",
+        "im2col-whole",
+    ],
 )
-def test_conv_identical_for_1_and_2_threads(c_in, c_out, stride, groups, batch):
+def test_conv_identical_for_1_and_2_threads(monkeypatch, c_in, c_out, stride, groups, batch):
+    from minigrad._backends.cpu import conv
+
+    monkeypatch.setattr(conv, "_COL_TILE_BYTES", 50_000)  # a few samples per im2col tile
     mg.set_num_threads(1)
     one = _conv_case(7, c_in, c_out, stride, groups, batch)
     mg.set_num_threads(2)

@@ -13,7 +13,7 @@ from numba import njit, prange
 
 from ._cache_dir import ensure_writable
 
-__all__ = ["FASTMATH", "njit_exact", "njit_inline", "njit_par", "prange"]
+__all__ = ["FASTMATH", "njit_exact", "njit_inline", "njit_par", "njit_seq", "prange"]
 
 # No "nnan"/"ninf": max pooling pads with -inf and must propagate NaN like PyTorch.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -27,3 +27,7 @@ njit_inline = njit(cache=True, fastmath=FASTMATH, inline="always")
 # Kernels whose roundings must be those of the operation-by-operation formula (optimizer
 # updates): no fast-math, so no fused multiply-add or reordering.
 njit_exact = njit(parallel=True, cache=True)
+
+# Serial kernels that release the GIL: each runs on one of ``run_tasks``' threads, on its own
+# tile, next to BLAS calls on the other threads (minigrad._threads).
+njit_seq = njit(cache=True, nogil=True, fastmath=FASTMATH)

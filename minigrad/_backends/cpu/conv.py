@@ -6,24 +6,26 @@ on top: its forward is :func:`conv_grad_input`, which therefore accepts any ``in
 consistent with the geometry, including output_padding rows that no window covers.
 
 Arrays are lifted to three spatial dims, ``(N, C, D, H, W)`` (1-D and 2-D get unit dims in
-front), and zero-padded once, so the kernels carry no bounds logic. :func:`_strategy` picks,
-per call, one of four ways to do the work (benchmarks/RESULTS.md has the measurements):
+front). :func:`_strategy` picks, per call, one of four ways to do the work
+(benchmarks/RESULTS.md has the measurements):
 
 * ``"flat"`` (stride 1, few channels per group, e.g. depthwise or LeNet): a padded plane is
   one flat vector, and each kernel tap is one shifted, vectorised multiply-add (or, for the
   weight gradient, one dot product) over the whole plane; outputs are computed at the padded
   row width and the extra columns dropped.
-* ``"shifted"`` (stride 1, many channels): the same shifts as BLAS calls, one
-  ``(C_out, C_in) @ (C_in, pixels)`` matmul per tap on a strided view, no column buffer.
-  Only NumPy runs on this path; its batch tiles are split over the user's thread count, each
-  thread calling BLAS on one thread (``minigrad._threads``), so Numba's and BLAS's pools
-  never compete for the cores.
+* ``"shifted"`` (stride 1, many channels, forward and input gradient on planes of 8x8
+  outputs or more): the same shifts as BLAS calls, one ``(C_out, KW * C_in) @ (KW * C_in,
+  pixels)`` matmul per row of taps on strided views, no column buffer. Only NumPy runs on
+  this path; its batch tiles are split over the user's thread count, each thread calling
+  BLAS on one thread (``minigrad._threads``), so Numba's and BLAS's pools never compete.
+* ``"im2col"`` (stride > 1, and stride 1 with many channels on small planes or for the
+  weight gradient): column buffer + one matmul per group and batch tile, tiles split over
+  threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding.
 * ``"direct"`` (stride > 1, few channels): row loops in Numba.
-* ``"im2col"`` (stride > 1, many channels): column buffer + one matmul per group and tile.
 
-The weight gradient of the two stride-1 paths multiplies the dropped columns by zero, which
-would turn an inf in ``x`` into NaN; they fall back to ``direct`` / ``im2col`` when ``x`` is
-not all finite.
+The flat and direct kernels read a zero-padded copy of the input. The flat weight gradient
+multiplies the dropped columns by zero, which would turn an inf in ``x`` into NaN; it falls
+back to ``direct`` when ``x`` is not all finite.
 
 Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)``, ``y (N, C_out, *out)`` with
 ``out = (in + lo + hi - dilation * (k - 1) - 1) // stride + 1`` per spatial dim.
@@ -36,6 +38,15 @@ import numpy as np
 from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
 from ._jit import njit_par, prange
+from .conv_im2col import im2col_forward, im2col_grad_input, im2col_grad_weight
+from .conv_loops import (
+    _conv_flat_fwd_kernel,
+    _conv_flat_weight2_bwd_kernel,
+    _conv_flat_weight_bwd_kernel,
+    _conv_fwd_kernel,
+    _conv_input_bwd_kernel,
+    _conv_weight_bwd_kernel,
+)
 from .pad import _pad_constant_fwd_kernel
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
@@ -43,288 +54,17 @@ __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
 Ints = tuple[int, ...]
 Pairs = tuple[tuple[int, int], ...]
 
-# Where BLAS starts to beat the Numba loops, measured on 32 x C x 56 x 56 inputs with 3x3
-# kernels (benchmarks/RESULTS.md has the table).
-_SHIFTED_MIN_CHANNELS = 32  # C_in/groups and C_out/groups, stride 1
-_SHIFTED_MIN_WEIGHT = 2048  # C_in/groups * C_out/groups for the weight gradient, stride 1
-_IM2COL_MIN_PRODUCTS = 1024  # C_in/groups * C_out/groups * prod(kernel), stride > 1
-# Bytes of scratch per batch tile. The shifted matmuls want tiles that stay in L2 (their
-# accumulation adds then run from cache); the column buffer of im2col and the weight
-# gradient want long matmuls. Both stay below glibc's 32 MB mmap threshold, so after the
-# first call the buffers come back from the heap instead of page-faulting in anew.
-# Measured on the 3x3 64-channel case of benchmarks/bench_kernels.py.
+# Where BLAS starts to beat the Numba loops, and the shifted matmuls im2col, measured on the
+# ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
+_SHIFTED_MIN_CHANNELS = 16  # C_in/groups and C_out/groups, stride 1, forward and input
+_IM2COL_MIN_CHANNELS = 32  # the same for the weight gradient
+_SHIFTED_MIN_PIXELS = 64  # output pixels per plane; im2col below (8x8 planes and smaller)
+_IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
+# Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
+# accumulation adds and im2col's unfolded columns then run from cache). Measured on the
+# 3x3 64-channel case of benchmarks/bench_kernels.py and the ResNet-20 layers.
 _SHIFT_TILE_BYTES = 2 * 2**20
-_TILE_BYTES = 16 * 2**20
-
-
-# ---------------------------------------------------------------------------------------------
-# Numba kernels. All of them read zero-padded inputs, so every index below is in range.
-
-
-@njit_par
-def _conv_flat_fwd_kernel(src, wk, offs, out, groups, hw, ww):
-    # src (N, Cs, Dp*Hp*Wp) padded flat planes, wk (C_out, Cs/g, T), offs (T,) -> out (N, C_out, ..)
-    # prange over (n, c_out): each output plane is summed in a private buffer, one writer.
-    nb = src.shape[0]
-    c_out, csg, taps = wk.shape
-    od_, oh_, ow_ = out.shape[2], out.shape[3], out.shape[4]
-    span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
-    cog = c_out // groups
-    for nco in prange(nb * c_out):
-        b = nco // c_out
-        co = nco % c_out
-        cs0 = (co // cog) * csg
-        acc = np.empty(span, dtype=out.dtype)
-        for j in range(span):
-            acc[j] = 0.0
-        for cl in range(csg):
-            plane = src[b, cs0 + cl]
-            t = 0
-            while t + 2 < taps:  # three taps per sweep: a third of the traffic on acc
-                w0, w1, w2 = wk[co, cl, t], wk[co, cl, t + 1], wk[co, cl, t + 2]
-                s0 = plane[offs[t] : offs[t] + span]
-                s1 = plane[offs[t + 1] : offs[t + 1] + span]
-                s2 = plane[offs[t + 2] : offs[t + 2] + span]
-                for j in range(span):
-                    acc[j] += w0 * s0[j] + w1 * s1[j] + w2 * s2[j]
-                t += 3
-            while t < taps:
-                wv = wk[co, cl, t]
-                seg = plane[offs[t] : offs[t] + span]
-                for j in range(span):
-                    acc[j] += wv * seg[j]
-                t += 1
-        for od in range(od_):
-            for oh in range(oh_):
-                row = acc[(od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
-                orow = out[b, co, od, oh]
-                for ow in range(ow_):
-                    orow[ow] = row[ow]
-
-
-@njit_par
-def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
-    # src (N, C_in, Dp*Hp*Wp) padded flat x, gy (N, C_out, OD, OH, OW), offs (T,) -> gw (C_out,.,T)
-    # prange over (c_out, c_in/groups): one owner per gw[co, cl]; the batch is summed in order.
-    nb = src.shape[0]
-    c_out, cig, taps = gw.shape
-    od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
-    span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
-    cog = c_out // groups
-    for pair in prange(c_out * cig):
-        co = pair // cig
-        cl = pair % cig
-        ci = (co // cog) * cig + cl
-        acc = np.empty(taps, dtype=gw.dtype)
-        for t in range(taps):
-            acc[t] = 0.0
-        # gy at the padded row width, zeros in the extra columns: each tap is then one long
-        # dot product with a shifted x plane
-        g = np.empty(span, dtype=gw.dtype)
-        for j in range(span):
-            g[j] = 0.0
-        for b in range(nb):
-            for od in range(od_):
-                for oh in range(oh_):
-                    dst = g[(od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
-                    row = gy[b, co, od, oh]
-                    for ow in range(ow_):
-                        dst[ow] = row[ow]
-            plane = src[b, ci]
-            t = 0
-            while t + 2 < taps:  # three taps per sweep over g
-                s0 = plane[offs[t] : offs[t] + span]
-                s1 = plane[offs[t + 1] : offs[t + 1] + span]
-                s2 = plane[offs[t + 2] : offs[t + 2] + span]
-                a0 = a1 = a2 = gw.dtype.type(0)
-                for j in range(span):
-                    a0 += g[j] * s0[j]
-                    a1 += g[j] * s1[j]
-                    a2 += g[j] * s2[j]
-                acc[t] += a0
-                acc[t + 1] += a1
-                acc[t + 2] += a2
-                t += 3
-            while t < taps:
-                seg = plane[offs[t] : offs[t] + span]
-                a0 = gw.dtype.type(0)
-                for j in range(span):
-                    a0 += g[j] * seg[j]
-                acc[t] += a0
-                t += 1
-        for t in range(taps):
-            gw[co, cl, t] = acc[t]
-
-
-@njit_par
-def _conv_fwd_kernel(xp, w, y, sd, sh, sw, dd, dh, dw, groups):
-    # xp (N, C_in, Dp, Hp, Wp) padded, w (C_out, C_in/g, KD, KH, KW) -> y (N, C_out, OD, OH, OW)
-    # prange over (n, c_out): each output plane y[n, co] is written by exactly one thread.
-    nb = xp.shape[0]
-    c_out, cig, kd_, kh_, kw_ = w.shape
-    od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
-    cog = c_out // groups
-    for nco in prange(nb * c_out):
-        b = nco // c_out
-        co = nco % c_out
-        ci0 = (co // cog) * cig
-        for od in range(od_):
-            for oh in range(oh_):
-                yrow = y[b, co, od, oh]
-                for ow in range(ow_):
-                    yrow[ow] = 0.0
-                for cl in range(cig):
-                    for kd in range(kd_):
-                        for kh in range(kh_):
-                            xrow = xp[b, ci0 + cl, od * sd + kd * dd, oh * sh + kh * dh]
-                            for kw in range(kw_):
-                                wv = w[co, cl, kd, kh, kw]
-                                seg = xrow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
-                                for ow in range(ow_):
-                                    yrow[ow] += wv * seg[ow]
-
-
-@njit_par
-def _conv_input_bwd_kernel(gy, w, gx, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw, groups):
-    # gy (N, C_out, OD, OH, OW), w (C_out, C_in/g, KD, KH, KW) -> gx (N, C_in, D, H, W)
-    # prange over (n, c_in): gx[n, ci] is owned by one thread (private padded plane, then crop).
-    nb, c_in, ind, inh, inw = gx.shape
-    c_out, cig, kd_, kh_, kw_ = w.shape
-    od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
-    dq = max(lo_d + ind, (od_ - 1) * sd + (kd_ - 1) * dd + 1)
-    hq = max(lo_h + inh, (oh_ - 1) * sh + (kh_ - 1) * dh + 1)
-    wq = max(lo_w + inw, (ow_ - 1) * sw + (kw_ - 1) * dw + 1)
-    cog = c_out // groups
-    for nci in prange(nb * c_in):
-        b = nci // c_in
-        ci = nci % c_in
-        cl = ci % cig
-        co0 = (ci // cig) * cog
-        buf = np.empty((dq, hq, wq), dtype=gx.dtype)
-        for a in range(dq):
-            for c in range(hq):
-                for e in range(wq):
-                    buf[a, c, e] = 0.0
-        for j in range(cog):
-            co = co0 + j
-            for od in range(od_):
-                for oh in range(oh_):
-                    gyrow = gy[b, co, od, oh]
-                    for kd in range(kd_):
-                        for kh in range(kh_):
-                            brow = buf[od * sd + kd * dd, oh * sh + kh * dh]
-                            for kw in range(kw_):
-                                wv = w[co, cl, kd, kh, kw]
-                                seg = brow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
-                                for ow in range(ow_):
-                                    seg[ow] += wv * gyrow[ow]
-        for a in range(ind):
-            for c in range(inh):
-                src = buf[lo_d + a, lo_h + c, lo_w : lo_w + inw]
-                dst = gx[b, ci, a, c]
-                for e in range(inw):
-                    dst[e] = src[e]
-
-
-@njit_par
-def _conv_weight_bwd_kernel(xp, gy, gw, sd, sh, sw, dd, dh, dw, groups):
-    # xp (N, C_in, Dp, Hp, Wp) padded, gy (N, C_out, OD, OH, OW) -> gw (C_out, C_in/g, KD, KH, KW)
-    # prange over (c_out, c_in/groups): one owner per gw[co, cl]; the batch is summed in order.
-    nb = xp.shape[0]
-    c_out, cig, kd_, kh_, kw_ = gw.shape
-    od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
-    cog = c_out // groups
-    for pair in prange(c_out * cig):
-        co = pair // cig
-        cl = pair % cig
-        ci = (co // cog) * cig + cl
-        acc = np.empty((kd_, kh_, kw_), dtype=gw.dtype)
-        for kd in range(kd_):
-            for kh in range(kh_):
-                for kw in range(kw_):
-                    acc[kd, kh, kw] = 0.0
-        for b in range(nb):
-            for od in range(od_):
-                for oh in range(oh_):
-                    gyrow = gy[b, co, od, oh]
-                    for kd in range(kd_):
-                        for kh in range(kh_):
-                            xrow = xp[b, ci, od * sd + kd * dd, oh * sh + kh * dh]
-                            for kw in range(kw_):
-                                s = gw.dtype.type(0)
-                                if sw == 1:
-                                    seg1 = xrow[kw * dw : kw * dw + ow_]
-                                    for ow in range(ow_):
-                                        s += gyrow[ow] * seg1[ow]
-                                else:
-                                    seg = xrow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
-                                    for ow in range(ow_):
-                                        s += gyrow[ow] * seg[ow]
-                                acc[kd, kh, kw] += s
-        for kd in range(kd_):
-            for kh in range(kh_):
-                for kw in range(kw_):
-                    gw[co, cl, kd, kh, kw] = acc[kd, kh, kw]
-
-
-@njit_par
-def _im2col_fwd_kernel(xp, cols, kd_, kh_, kw_, sd, sh, sw, dd, dh, dw):
-    # xp (N, C_in, Dp, Hp, Wp) padded -> cols (C_in*KD*KH*KW, N, OD, OH, OW), rows (ci, kd, kh, kw)
-    # prange over (n, ci): each thread writes only the (row, n) slabs of its own channel.
-    nb, c_in = xp.shape[0], xp.shape[1]
-    od_, oh_, ow_ = cols.shape[2], cols.shape[3], cols.shape[4]
-    taps = kd_ * kh_ * kw_
-    for nci in prange(nb * c_in):
-        b = nci // c_in
-        ci = nci % c_in
-        for kd in range(kd_):
-            for kh in range(kh_):
-                for kw in range(kw_):
-                    r = ci * taps + (kd * kh_ + kh) * kw_ + kw
-                    for od in range(od_):
-                        for oh in range(oh_):
-                            xrow = xp[b, ci, od * sd + kd * dd, oh * sh + kh * dh]
-                            seg = xrow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
-                            crow = cols[r, b, od, oh]
-                            for ow in range(ow_):
-                                crow[ow] = seg[ow]
-
-
-@njit_par
-def _im2col_bwd_kernel(gcols, gx, kd_, kh_, kw_, lo_d, lo_h, lo_w, sd, sh, sw, dd, dh, dw):
-    # gcols (C_in*KD*KH*KW, N, OD, OH, OW) -> gx (N, C_in, D, H, W), col2im as a gather
-    # prange over (n, ci): gx[n, ci] is owned by one thread (private padded plane, then crop).
-    nb, c_in, ind, inh, inw = gx.shape
-    od_, oh_, ow_ = gcols.shape[2], gcols.shape[3], gcols.shape[4]
-    dq = max(lo_d + ind, (od_ - 1) * sd + (kd_ - 1) * dd + 1)
-    hq = max(lo_h + inh, (oh_ - 1) * sh + (kh_ - 1) * dh + 1)
-    wq = max(lo_w + inw, (ow_ - 1) * sw + (kw_ - 1) * dw + 1)
-    taps = kd_ * kh_ * kw_
-    for nci in prange(nb * c_in):
-        b = nci // c_in
-        ci = nci % c_in
-        buf = np.empty((dq, hq, wq), dtype=gx.dtype)
-        for a in range(dq):
-            for c in range(hq):
-                for e in range(wq):
-                    buf[a, c, e] = 0.0
-        for kd in range(kd_):
-            for kh in range(kh_):
-                for kw in range(kw_):
-                    r = ci * taps + (kd * kh_ + kh) * kw_ + kw
-                    for od in range(od_):
-                        for oh in range(oh_):
-                            brow = buf[od * sd + kd * dd, oh * sh + kh * dh]
-                            seg = brow[kw * dw : kw * dw + (ow_ - 1) * sw + 1 : sw]
-                            crow = gcols[r, b, od, oh]
-                            for ow in range(ow_):
-                                seg[ow] += crow[ow]
-        for a in range(ind):
-            for c in range(inh):
-                src = buf[lo_d + a, lo_h + c, lo_w : lo_w + inw]
-                dst = gx[b, ci, a, c]
-                for e in range(inw):
-                    dst[e] = src[e]
+_COL_TILE_BYTES = 2 * 2**20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,19 +92,23 @@ def _geometry(nd, stride, padding, dilation):
     return s, lo, hi, d
 
 
-def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int) -> str:
+def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) -> str:
     """Pick how to compute ``op`` ('forward', 'input' or 'weight'); see the module doc.
 
-    Stride 1: the shifted matmuls once both channel counts (per group) make wide enough
-    matrices, the flat Numba loops otherwise. Stride > 1: im2col once the column buffer feeds
-    a big enough matmul, the direct Numba loops otherwise.
+    ``npix`` is the number of output pixels per sample and channel. Stride 1: the Numba
+    loops for few channels (per group); otherwise the shifted matmuls for the forward and
+    input gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, im2col on smaller
+    planes and for the weight gradient (which keeps the Numba loops below 32 channels).
+    Stride > 1: im2col once the column buffer feeds a big enough matmul, the direct Numba
+    loops otherwise.
     """
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
-    wide = min(cig, cog) >= _SHIFTED_MIN_CHANNELS
     if op == "weight":
-        wide = wide and cig * cog >= _SHIFTED_MIN_WEIGHT
-    return "shifted" if wide else "flat"
+        return "im2col" if min(cig, cog) >= _IM2COL_MIN_CHANNELS else "flat"
+    if min(cig, cog) < _SHIFTED_MIN_CHANNELS:
+        return "flat"
+    return "shifted" if npix >= _SHIFTED_MIN_PIXELS else "im2col"
 
 
 @njit_par
@@ -414,33 +158,14 @@ def _tap_offsets(k5, d, plane, base=(0, 0, 0), flip=False) -> np.ndarray:
     return offs
 
 
-def _tile(nb: int, per_sample_bytes: int, budget: int | None = None) -> int:
+def _tile(nb: int, per_sample_bytes: int, budget: int) -> int:
     """Batch-tile size that keeps one tile's scratch buffer near ``budget`` bytes."""
-    budget = _TILE_BYTES if budget is None else budget
     return max(1, min(nb, budget // max(per_sample_bytes, 1)))
 
 
-def _channel_major_tiles(src5, lo, hi, nt):
-    """Yield ``(n0, m, cm)``: batch tiles of ``src5`` zero-padded and channel-major.
-
-    ``cm`` is ``(C, nt * Dp * Hp * Wp)``; only the first ``m`` samples of a short last tile are
-    current. The borders are zeroed once and never written, so each tile only copies its
-    interior.
-    """
-    nb, c = src5.shape[:2]
-    plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
-    cm = np.zeros((c, nt) + plane, dtype=src5.dtype)
-    inner = cm[
-        :,
-        :,
-        lo[0] : lo[0] + src5.shape[2],
-        lo[1] : lo[1] + src5.shape[3],
-        lo[2] : lo[2] + src5.shape[4],
-    ]
-    for n0 in range(0, nb, nt):
-        m = min(nb, n0 + nt) - n0
-        inner[:, :m] = src5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
-        yield n0, m, cm.reshape(c, -1)
+def _col_tile(nb: int, rows: int, out5: tuple, itemsize: int) -> int:
+    """Batch tile of the im2col path: ``rows`` column-buffer and output rows per pixel."""
+    return _tile(nb, rows * out5[0] * out5[1] * out5[2] * itemsize, _COL_TILE_BYTES)
 
 
 def _kw_stack(rows: np.ndarray, kw_: int, dw: int, buf: np.ndarray) -> np.ndarray:
@@ -519,63 +244,6 @@ def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
     run_tasks(tile, n_tiles, n_threads)
 
 
-def _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups):
-    """Stride-1 weight gradient as one matmul per row of taps: ``gy_wide @ stack_r(x)^T``.
-
-    ``gy`` is laid out at the padded row width of ``x`` with zeros in the extra columns, so the
-    flat shifted views of ``x`` line up; returns ``(groups, KD*KH, C_out/g, KW, C_in/g)``.
-    The zero columns meet real ``x`` values, so the caller must rule out inf/NaN in ``x``.
-    Each (row of taps, half of the output channels) is one task for ``run_tasks``; the halves
-    are fixed and the batch tiles are summed in order, so the result does not depend on the
-    thread count.
-    """
-    nb, c_in = x5.shape[:2]
-    c_out = gy5.shape[1]
-    plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
-    pl = plane[0] * plane[1] * plane[2]
-    od_, oh_, ow_ = gy5.shape[2:]
-    span = ((od_ - 1) * plane[1] + oh_ - 1) * plane[2] + ow_
-    row_offs = _tap_offsets((k5[0], k5[1], 1), d, plane)
-    kw_ = k5[2]
-    cig, cog = c_in // groups, c_out // groups
-    out = np.zeros((groups, len(row_offs), cog, kw_ * cig), dtype=x5.dtype)
-    halves = ((0, cog // 2), (cog // 2, cog)) if cog >= 16 else ((0, cog),)
-    n_tasks = len(row_offs) * len(halves)
-    n_threads = min(get_num_threads(), n_tasks)
-    parts = [np.empty((cog, kw_ * cig), dtype=x5.dtype) for _ in range(n_threads)]
-    nt = _tile(nb, (c_in + kw_ * cig + c_out) * pl * x5.itemsize)
-    gcm = np.zeros((c_out, nt) + plane, dtype=x5.dtype)
-    stack_buf = np.empty(kw_ * cig * nt * pl if kw_ > 1 else 0, dtype=x5.dtype)
-    for n0, m, xcm in _channel_major_tiles(x5, lo, hi, nt):
-        q = (m - 1) * pl + span
-        gcm[:, :m, :od_, :oh_, :ow_] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
-        gflat = gcm.reshape(c_out, -1)
-        for g in range(groups):
-            gyg = gflat[g * cog : (g + 1) * cog, :q]
-            stack = _kw_stack(xcm[g * cig : (g + 1) * cig], kw_, d[2], stack_buf)
-
-            def task(i, slot, g=g, gyg=gyg, stack=stack, q=q):
-                r, h = divmod(i, len(halves))
-                c0, c1 = halves[h]
-                part = parts[slot][: c1 - c0]
-                np.matmul(gyg[c0:c1], stack[:, row_offs[r] : row_offs[r] + q].T, out=part)
-                out[g, r, c0:c1] += part
-
-            run_tasks(task, n_tasks, n_threads)
-    return out.reshape(groups, len(row_offs), cog, kw_, cig)
-
-
-def _im2col_tiles(nb, c_in, k5, out5, dtype):
-    """Yield ``(n0, m, cols)``: batch tiles and a channel-major column buffer for each."""
-    taps = k5[0] * k5[1] * k5[2]
-    npix = out5[0] * out5[1] * out5[2]
-    nt = _tile(nb, c_in * taps * npix * np.dtype(dtype).itemsize)
-    buf = np.empty(c_in * taps * nt * npix, dtype=dtype)
-    for n0 in range(0, nb, nt):
-        m = min(nb, n0 + nt) - n0
-        yield n0, m, buf[: c_in * taps * m * npix].reshape((c_in * taps, m) + out5)
-
-
 # ---------------------------------------------------------------------------------------------
 # Host wrappers.
 
@@ -600,7 +268,7 @@ def conv_forward(
     out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
     y5 = np.empty((nb, c_out) + out5, dtype=x.dtype)
     plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
-    how = _strategy("forward", s, cig, cog, taps)
+    how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)))
     if how == "shifted":
         # (groups, KD*KH, cog, KW*cig): one matrix per row of taps, blocks ordered by kw
         w6 = w5.reshape((groups, cog, cig) + k5).transpose(0, 3, 4, 1, 5, 2)
@@ -608,27 +276,17 @@ def conv_forward(
         row_offs = _tap_offsets((k5[0], k5[1], 1), d, plane)
         _shifted_matmul(x5, lo, hi, wt, row_offs, d[2], y5, groups)
         return y5.reshape((nb, c_out) + out5[3 - nd :])
+    if how == "im2col":
+        nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
+        im2col_forward(x5, w5, y5, (s, lo, d), groups, nt)
+        return y5.reshape((nb, c_out) + out5[3 - nd :])
     xp5 = _pad5(x5, lo, hi)
     if how == "flat":
         offs = _tap_offsets(k5, d, plane)
         src = xp5.reshape(xp5.shape[:2] + (-1,))
         _conv_flat_fwd_kernel(src, w5.reshape(c_out, cig, taps), offs, y5, groups, *plane[1:])
-    elif how == "direct":
-        _conv_fwd_kernel(xp5, w5, y5, *s, *d, groups)
     else:
-        kdim = cig * taps
-        wg = w5.reshape(groups, cog, kdim)
-        npix = out5[0] * out5[1] * out5[2]
-        y_buf = None
-        for n0, m, cols in _im2col_tiles(nb, xp5.shape[1], k5, out5, x.dtype):
-            _im2col_fwd_kernel(xp5[n0 : n0 + m], cols, *k5, *s, *d)
-            cg = cols.reshape(groups, kdim, m * npix)
-            if y_buf is None:
-                y_buf = np.empty(c_out * m * npix, dtype=x.dtype)  # the first tile is the largest
-            yt = y_buf[: c_out * m * npix].reshape(groups, cog, m * npix)
-            for g in range(groups):
-                np.matmul(wg[g], cg[g], out=yt[g])
-            y5[n0 : n0 + m] = yt.reshape((c_out, m) + out5).transpose(1, 0, 2, 3, 4)
+        _conv_fwd_kernel(xp5, w5, y5, *s, *d, groups)
     return y5.reshape((nb, c_out) + out5[3 - nd :])
 
 
@@ -658,7 +316,7 @@ def conv_grad_input(
     cog = c_out // groups
     out5 = gy5.shape[2:]
     gx5 = np.empty(in5, dtype=gy.dtype)
-    how = _strategy("input", s, cig, cog, taps)
+    how = _strategy("input", s, cig, cog, taps, int(np.prod(out5)))
     if how in ("flat", "shifted"):
         # gx[i] = sum_k w[k] gy[i + lo - k d]: a stride-1 correlation of gy, padded by
         # span = (k - 1) d, with the flipped kernel; ``shift`` trims padding nobody reads.
@@ -688,16 +346,8 @@ def conv_grad_input(
     elif how == "direct":
         _conv_input_bwd_kernel(gy5, w5, gx5, *lo, *s, *d, groups)
     else:
-        kdim = cig * taps
-        wgt = np.ascontiguousarray(w5.reshape(groups, cog, kdim).transpose(0, 2, 1))
-        npix = out5[0] * out5[1] * out5[2]
-        for n0, m, cols in _im2col_tiles(nb, c_in, k5, out5, gy.dtype):
-            gyt = np.ascontiguousarray(gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4))
-            gyg = gyt.reshape(groups, cog, m * npix)
-            cg = cols.reshape(groups, kdim, m * npix)
-            for g in range(groups):
-                np.matmul(wgt[g], gyg[g], out=cg[g])
-            _im2col_bwd_kernel(cols, gx5[n0 : n0 + m], *k5, *lo, *s, *d)
+        nt = _col_tile(nb, c_in * taps + c_out, out5, gy5.itemsize)
+        im2col_grad_input(gy5, w5, gx5, (s, lo, d), groups, nt)
     return gx5.reshape(tuple(in_shape))
 
 
@@ -725,13 +375,13 @@ def conv_grad_weight(
     taps = k5[0] * k5[1] * k5[2]
     cog = c_out // groups
     out5 = gy5.shape[2:]
-    how = _strategy("weight", s, cig, cog, taps)
-    if how in ("flat", "shifted") and not _all_finite(x5):
-        # both multiply the dropped columns of the wide layout by 0, and 0 * inf is NaN
-        how = "direct" if how == "flat" else "im2col"
-    if how == "shifted":
-        gw_r = _shifted_weight_matmul(x5, lo, hi, gy5, k5, d, groups)  # (g, KD*KH, cog, KW, cig)
-        gw = np.ascontiguousarray(gw_r.transpose(0, 2, 4, 1, 3))  # (g, cog, cig, KD*KH, KW)
+    how = _strategy("weight", s, cig, cog, taps, int(np.prod(out5)))
+    if how == "flat" and not _all_finite(x5):
+        # it multiplies the dropped columns of the wide layout by 0, and 0 * inf is NaN
+        how = "direct"
+    if how in ("im2col", "shifted"):  # no shifted weight gradient: im2col measured faster
+        nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
+        gw = im2col_grad_weight(x5, gy5, k5, (s, lo, d), groups, nt)
         return gw.reshape(tuple(w_shape))
     xp5 = _pad5(x5, lo, hi)
     if how == "flat":
@@ -739,22 +389,9 @@ def conv_grad_weight(
         gw3 = np.empty((c_out, cig, taps), dtype=x.dtype)
         src = xp5.reshape(xp5.shape[:2] + (-1,))
         offs = _tap_offsets(k5, d, plane)
-        _conv_flat_weight_bwd_kernel(src, gy5, offs, gw3, groups, *plane[1:])
+        kernel = _conv_flat_weight2_bwd_kernel if cog % 2 == 0 else _conv_flat_weight_bwd_kernel
+        kernel(src, gy5, offs, gw3, groups, *plane[1:])
         return gw3.reshape(tuple(w_shape))
-    if how == "direct":
-        gw5 = np.empty(w5_shape, dtype=x.dtype)
-        _conv_weight_bwd_kernel(xp5, gy5, gw5, *s, *d, groups)
-        return gw5.reshape(tuple(w_shape))
-    kdim = cig * taps
-    npix = out5[0] * out5[1] * out5[2]
-    gw = np.zeros((groups, cog, kdim), dtype=x.dtype)
-    part = np.empty((cog, kdim), dtype=x.dtype)
-    for n0, m, cols in _im2col_tiles(nb, xp5.shape[1], k5, out5, x.dtype):
-        _im2col_fwd_kernel(xp5[n0 : n0 + m], cols, *k5, *s, *d)
-        cg = cols.reshape(groups, kdim, m * npix)
-        gyt = np.ascontiguousarray(gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4))
-        gyg = gyt.reshape(groups, cog, m * npix)
-        for g in range(groups):
-            np.matmul(gyg[g], cg[g].T, out=part)
-            gw[g] += part
-    return gw.reshape(tuple(w_shape))
+    gw5 = np.empty(w5_shape, dtype=x.dtype)
+    _conv_weight_bwd_kernel(xp5, gy5, gw5, *s, *d, groups)
+    return gw5.reshape(tuple(w_shape))

@@ -1,0 +1,322 @@
+"""The im2col convolution strategy: column buffers and BLAS, batch tiles split over threads.
+
+A batch tile of ``m`` samples is unfolded into a column buffer ``cols (C_in * taps, m * P)``
+(rows ordered ``(ci, kd, kh, kw)``, ``P`` output pixels per sample), and each group is one
+matmul with the weights. The zero padding is folded into the unfold/fold kernels (cells
+outside the input read as zero and are never written back), so no padded copy of the input
+is made. Each tile is one task of ``run_tasks``: the thread that takes it unfolds with a
+serial, GIL-free Numba kernel and calls BLAS on one thread, so the user's thread count
+splits every step of the work and Numba's pool stays asleep.
+
+Tiles do not depend on the thread count. The forward and input gradient write disjoint
+samples per tile; the weight gradient sums its tiles in a fixed number of chunks, each in
+order, and then the chunks in order, so results are identical for every thread count.
+
+Shape: ``x5 (N, C_in, D, H, W)``, ``w (C_out, C_in // groups, KD, KH, KW)``,
+``y5 (N, C_out, OD, OH, OW)``; every array is lifted to three spatial dims by the caller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._threads import get_num_threads, run_tasks
+from ._jit import njit_seq
+
+__all__ = ["im2col_forward", "im2col_grad_input", "im2col_grad_weight"]
+
+# The weight gradient's tiles are summed in this many partial sums (fewer if there are
+# fewer tiles), whatever the thread count: enough to keep two threads busy.
+_WEIGHT_CHUNKS = 4
+# The weight gradient unfolds the whole batch at once when a tile's partial sum would be
+# over twice its columns' width (C_out/groups > 2 * tile pixels; ResNet-18's 4x4 planes)
+# and the column buffer stays under this size.
+_WHOLE_MAX_BYTES = 32 * 2**20
+
+
+@njit_seq
+def _span(n_in, k_off, lo, s, n_out):
+    # outputs o with 0 <= o * s + k_off - lo < n_in: the range [o0, o1)
+    start = lo - k_off
+    o0 = 0 if start <= 0 else (start + s - 1) // s
+    o1 = (n_in - 1 + start) // s + 1 if n_in - 1 + start >= 0 else 0
+    o0 = min(o0, n_out)
+    return o0, max(o0, min(o1, n_out))
+
+
+@njit_seq
+def _unfold_kernel(x, cols, n0, j0, m, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw):
+    # x (N, C_in, D, H, W) unpadded -> cols (C_in*taps, M, OD, OH, OW): samples n0 .. n0+m of x
+    # go to columns j0 .. j0+m.
+    # serial (one tile per thread, GIL released); cells over the padding are zero. Flat
+    # indices: the rows are short (8-32 values), so per-row view overhead would dominate.
+    c_in, ind, inh, inw = x.shape[1], x.shape[2], x.shape[3], x.shape[4]
+    mm, od_, oh_, ow_ = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
+    xf = x.reshape(-1)
+    cf = cols.reshape(-1)
+    npix = od_ * oh_ * ow_
+    plane = ind * inh * inw
+    taps = kd_ * kh_ * kw_
+    for ci in range(c_in):
+        for kd in range(kd_):
+            d0, d1 = _span(ind, kd * dd, lo_d, sd, od_)
+            for kh in range(kh_):
+                h0, h1 = _span(inh, kh * dh, lo_h, sh, oh_)
+                for kw in range(kw_):
+                    w0, w1 = _span(inw, kw * dw, lo_w, sw, ow_)
+                    r = ci * taps + (kd * kh_ + kh) * kw_ + kw
+                    iw0 = w0 * sw + kw * dw - lo_w
+                    for j in range(m):
+                        src = ((n0 + j) * c_in + ci) * plane
+                        dst = (r * mm + j0 + j) * npix
+                        for od in range(od_):
+                            qd = dst + od * oh_ * ow_
+                            if od < d0 or od >= d1:
+                                cf[qd : qd + oh_ * ow_] = 0.0
+                                continue
+                            pd = src + (od * sd + kd * dd - lo_d) * inh * inw
+                            cf[qd : qd + h0 * ow_] = 0.0
+                            cf[qd + h1 * ow_ : qd + oh_ * ow_] = 0.0
+                            if sh == 1 and sw == 1 and ow_ == inw and w1 > w0 and h1 > h0:
+                                # rows follow each other in x as in cols: one copy for the
+                                # whole block, then the wrapped border columns are zeroed
+                                q0 = qd + h0 * ow_ + w0
+                                p0 = pd + (h0 + kh * dh - lo_h) * inw + iw0
+                                n = (h1 - h0) * ow_ - w0 - (ow_ - w1)
+                                cf[q0 : q0 + n] = xf[p0 : p0 + n]
+                                for oh in range(h0, h1):
+                                    q = qd + oh * ow_
+                                    for e in range(w0):
+                                        cf[q + e] = 0.0
+                                    for e in range(w1, ow_):
+                                        cf[q + e] = 0.0
+                                continue
+                            for oh in range(h0, h1):
+                                q = qd + oh * ow_
+                                p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
+                                for ow in range(w0):
+                                    cf[q + ow] = 0.0
+                                if sw == 1:  # contiguous: vectorises
+                                    for ow in range(w1 - w0):
+                                        cf[q + w0 + ow] = xf[p + ow]
+                                else:
+                                    for ow in range(w1 - w0):
+                                        cf[q + w0 + ow] = xf[p + ow * sw]
+                                for ow in range(w1, ow_):
+                                    cf[q + ow] = 0.0
+
+
+@njit_seq
+def _fold_kernel(cols, gx, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw):
+    # cols (C_in*taps, m, OD, OH, OW) -> gx (N, C_in, D, H, W) for samples n0 .. n0+m (col2im)
+    # serial (one tile per thread owns its samples of gx); cols is read in order, and each
+    # cell of gx gets its taps added in a fixed order.
+    c_in, ind, inh, inw = gx.shape[1], gx.shape[2], gx.shape[3], gx.shape[4]
+    m, od_, oh_, ow_ = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
+    gf = gx.reshape(-1)
+    cf = cols.reshape(-1)
+    npix = od_ * oh_ * ow_
+    plane = ind * inh * inw
+    taps = kd_ * kh_ * kw_
+    gf[n0 * c_in * plane : (n0 + m) * c_in * plane] = 0.0
+    block = sh == 1 and sw == 1 and ow_ == inw
+    for ci in range(c_in):
+        for kd in range(kd_):
+            d0, d1 = _span(ind, kd * dd, lo_d, sd, od_)
+            for kh in range(kh_):
+                h0, h1 = _span(inh, kh * dh, lo_h, sh, oh_)
+                for kw in range(kw_):
+                    w0, w1 = _span(inw, kw * dw, lo_w, sw, ow_)
+                    r = ci * taps + (kd * kh_ + kh) * kw_ + kw
+                    iw0 = w0 * sw + kw * dw - lo_w
+                    for j in range(m):
+                        src = (r * m + j) * npix
+                        dst = ((n0 + j) * c_in + ci) * plane
+                        for od in range(d0, d1):
+                            qd = src + od * oh_ * ow_
+                            pd = dst + (od * sd + kd * dd - lo_d) * inh * inw
+                            if block and w1 > w0 and h1 > h0:
+                                # as in the unfold: one add over the block of rows, after
+                                # zeroing the border columns (of this scratch buffer) that
+                                # wrap onto the neighbouring rows
+                                for oh in range(h0, h1):
+                                    q = qd + oh * ow_
+                                    for e in range(w0):
+                                        cf[q + e] = 0.0
+                                    for e in range(w1, ow_):
+                                        cf[q + e] = 0.0
+                                q0 = qd + h0 * ow_ + w0
+                                p0 = pd + (h0 + kh * dh - lo_h) * inw + iw0
+                                for e in range((h1 - h0) * ow_ - w0 - (ow_ - w1)):
+                                    gf[p0 + e] += cf[q0 + e]
+                                continue
+                            for oh in range(h0, h1):
+                                q = qd + oh * ow_ + w0
+                                p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
+                                if sw == 1:  # contiguous: vectorises
+                                    for ow in range(w1 - w0):
+                                        gf[p + ow] += cf[q + ow]
+                                else:
+                                    for ow in range(w1 - w0):
+                                        gf[p + ow * sw] += cf[q + ow]
+
+
+def _columns(buf, rows, m, out5):
+    """The contiguous column buffer ``(rows, m, OD, OH, OW)`` of an ``m``-sample tile."""
+    return buf[: rows * m * out5[0] * out5[1] * out5[2]].reshape((rows, m) + tuple(out5))
+
+
+def _plan(nb, nt):
+    n_tiles = -(-nb // nt)
+    return n_tiles, min(get_num_threads(), n_tiles)
+
+
+def im2col_forward(x5, w5, y5, geo, groups, nt):
+    """``y5 = conv(x5, w5)``; ``geo = (s, lo, d)`` per spatial dim, ``nt`` samples a tile."""
+    s, lo, d = geo
+    nb = x5.shape[0]
+    c_out, cig = w5.shape[:2]
+    k5, out5 = w5.shape[2:], y5.shape[2:]
+    kdim = cig * k5[0] * k5[1] * k5[2]
+    cog = c_out // groups
+    npix = out5[0] * out5[1] * out5[2]
+    wg = w5.reshape(groups, cog, kdim)
+    n_tiles, n_threads = _plan(nb, nt)
+    dt = x5.dtype
+    scratch = [
+        (np.empty(x5.shape[1] * kdim // cig * nt * npix, dt), np.empty(c_out * nt * npix, dt))
+        for _ in range(n_threads)
+    ]
+
+    def tile(i, slot):
+        cols_buf, y_buf = scratch[slot]
+        n0 = i * nt
+        m = min(nb, n0 + nt) - n0
+        cols = _columns(cols_buf, x5.shape[1] * kdim // cig, m, out5)
+        _unfold_kernel(x5, cols, n0, 0, m, *k5, *s, *lo, *d)
+        cg = cols.reshape(groups, kdim, m * npix)
+        yt = y_buf[: c_out * m * npix].reshape(groups, cog, m * npix)
+        for g in range(groups):
+            np.matmul(wg[g], cg[g], out=yt[g])
+        y5[n0 : n0 + m] = yt.reshape((c_out, m) + out5).transpose(1, 0, 2, 3, 4)
+
+    run_tasks(tile, n_tiles, n_threads)
+
+
+def im2col_grad_input(gy5, w5, gx5, geo, groups, nt):
+    """``gx5`` = the adjoint of :func:`im2col_forward` applied to ``gy5`` (col2im of W^T gy)."""
+    s, lo, d = geo
+    nb, c_in = gx5.shape[:2]
+    c_out, cig = w5.shape[:2]
+    k5, out5 = w5.shape[2:], gy5.shape[2:]
+    kdim = cig * k5[0] * k5[1] * k5[2]
+    cog = c_out // groups
+    npix = out5[0] * out5[1] * out5[2]
+    wgt = np.ascontiguousarray(w5.reshape(groups, cog, kdim).transpose(0, 2, 1))
+    n_tiles, n_threads = _plan(nb, nt)
+    dt = gy5.dtype
+    scratch = [
+        (np.empty(c_in * kdim // cig * nt * npix, dt), np.empty(c_out * nt * npix, dt))
+        for _ in range(n_threads)
+    ]
+
+    def tile(i, slot):
+        cols_buf, g_buf = scratch[slot]
+        n0 = i * nt
+        m = min(nb, n0 + nt) - n0
+        cols = _columns(cols_buf, c_in * kdim // cig, m, out5)
+        gyt = g_buf[: c_out * m * npix].reshape((c_out, m) + out5)
+        gyt[...] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
+        gyg = gyt.reshape(groups, cog, m * npix)
+        cg = cols.reshape(groups, kdim, m * npix)
+        for g in range(groups):
+            np.matmul(wgt[g], gyg[g], out=cg[g])
+        _fold_kernel(cols, gx5, n0, *k5, *s, *lo, *d)
+
+    run_tasks(tile, n_tiles, n_threads)
+
+
+def _grad_weight_whole(x5, gy5, k5, geo, groups, nt):
+    """:func:`im2col_grad_weight` for small planes: the whole batch unfolded (tiles split over
+    threads), then one matmul per block of output channels. With few pixels per sample the
+    gradient outgrows a tile's columns, so per-tile partial sums would cost more than the
+    matmuls; here each block is one matmul over the whole batch, the same for every thread
+    count."""
+    s, lo, d = geo
+    nb, c_in = x5.shape[:2]
+    c_out = gy5.shape[1]
+    out5 = gy5.shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    cig, cog = c_in // groups, c_out // groups
+    kdim = cig * taps
+    npix = out5[0] * out5[1] * out5[2]
+    cols = np.empty((c_in * taps, nb) + tuple(out5), dtype=x5.dtype)
+    n_tiles, n_threads = _plan(nb, nt)
+
+    def unfold(i, slot):
+        n0 = i * nt
+        _unfold_kernel(x5, cols, n0, n0, min(nb, n0 + nt) - n0, *k5, *s, *lo, *d)
+
+    run_tasks(unfold, n_tiles, n_threads)
+    gyg = np.ascontiguousarray(gy5.transpose(1, 0, 2, 3, 4)).reshape(groups, cog, nb * npix)
+    cg = cols.reshape(groups, kdim, nb * npix)
+    out = np.empty((groups, cog, kdim), dtype=x5.dtype)
+    n_blocks = min(_WEIGHT_CHUNKS, cog)
+    rows = [cog * b // n_blocks for b in range(n_blocks + 1)]
+
+    def block(i, slot):
+        g, b = divmod(i, n_blocks)
+        r0, r1 = rows[b], rows[b + 1]
+        np.matmul(gyg[g, r0:r1], cg[g].T, out=out[g, r0:r1])
+
+    run_tasks(block, groups * n_blocks, min(get_num_threads(), groups * n_blocks))
+    return out
+
+
+def im2col_grad_weight(x5, gy5, k5, geo, groups, nt):
+    """Weight gradient ``(groups, C_out/g, C_in/g * taps)``: sum over tiles of gy cols^T."""
+    s, lo, d = geo
+    nb, c_in = x5.shape[:2]
+    c_out = gy5.shape[1]
+    out5 = gy5.shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    cig, cog = c_in // groups, c_out // groups
+    kdim = cig * taps
+    npix = out5[0] * out5[1] * out5[2]
+    if cog > 2 * nt * npix and c_in * taps * nb * npix * x5.itemsize <= _WHOLE_MAX_BYTES:
+        return _grad_weight_whole(x5, gy5, k5, geo, groups, nt)
+    n_tiles = -(-nb // nt)
+    n_chunks = min(_WEIGHT_CHUNKS, n_tiles)
+    bounds = [n_tiles * c // n_chunks for c in range(n_chunks + 1)]
+    n_threads = min(get_num_threads(), n_chunks)
+    dt = x5.dtype
+    sums = np.zeros((n_chunks, groups, cog, kdim), dtype=dt)
+    scratch = [
+        (
+            np.empty(c_in * taps * nt * npix, dt),
+            np.empty(c_out * nt * npix, dt),
+            np.empty((cog, kdim), dt),
+        )
+        for _ in range(n_threads)
+    ]
+
+    def chunk(c, slot):
+        cols_buf, g_buf, part = scratch[slot]
+        for i in range(bounds[c], bounds[c + 1]):
+            n0 = i * nt
+            m = min(nb, n0 + nt) - n0
+            cols = _columns(cols_buf, c_in * taps, m, out5)
+            _unfold_kernel(x5, cols, n0, 0, m, *k5, *s, *lo, *d)
+            gyt = g_buf[: c_out * m * npix].reshape((c_out, m) + out5)
+            gyt[...] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
+            gyg = gyt.reshape(groups, cog, m * npix)
+            cg = cols.reshape(groups, kdim, m * npix)
+            for g in range(groups):
+                np.matmul(gyg[g], cg[g].T, out=part)
+                sums[c, g] += part
+
+    run_tasks(chunk, n_chunks, n_threads)
+    out = sums[0]
+    for c in range(1, n_chunks):
+        out += sums[c]
+    return out
