@@ -35,8 +35,8 @@ CPU_ENTRIES = {
         "im2col", lambda k, a: k.conv_grad_input(a.y2, a.w, a.x.shape, *_GEO2)),
     "conv_grad_weight [flat]": (
         "flat", lambda k, a: k.conv_grad_weight(a.x, a.y1, a.w.shape, *_GEO1)),
-    "conv_grad_weight [shifted]": (
-        "shifted", lambda k, a: k.conv_grad_weight(a.x, a.y1, a.w.shape, *_GEO1)),
+    "conv_grad_weight [flat, odd C_out]": (
+        "flat", lambda k, a: k.conv_grad_weight(a.x, a.y1[:, :3], (3, 4, 3, 3), *_GEO1)),
     "conv_grad_weight [direct]": (
         "direct", lambda k, a: k.conv_grad_weight(a.x, a.y2, a.w.shape, *_GEO2)),
     "conv_grad_weight [im2col]": (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._threads import get_num_threads, run_tasks
-from ._jit import njit_seq
+from ._jit import njit_inline, njit_seq
 
 __all__ = ["im2col_forward", "im2col_grad_input", "im2col_grad_weight"]
 
@@ -34,7 +34,7 @@ _WEIGHT_CHUNKS = 4
 _WHOLE_MAX_BYTES = 32 * 2**20
 
 
-@njit_seq
+@njit_inline
 def _span(n_in, k_off, lo, s, n_out):
     # outputs o with 0 <= o * s + k_off - lo < n_in: the range [o0, o1)
     start = lo - k_off
