@@ -153,7 +153,7 @@ MODELS = {
 }
 
 
-def conv_case(x, w, gy, pad, groups, device):
+def conv_case(x, w, gy, stride, pad, groups, device):
     """Forward + autograd backward of one conv2d (bench_kernels.py's "fwd+bwd")."""
     x, w, gy = (torch.from_numpy(a).to(device) for a in (x, w, gy))
     x.requires_grad_()
@@ -161,7 +161,7 @@ def conv_case(x, w, gy, pad, groups, device):
 
     def run():
         x.grad = w.grad = None
-        F.conv2d(x, w, padding=pad, groups=groups).backward(gy)
+        F.conv2d(x, w, stride=stride, padding=pad, groups=groups).backward(gy)
 
     return run
 
