@@ -78,7 +78,9 @@ def minigrad_step(model: str, threads: int, shape=None):
         "lenet": lambda: models.lenet(),
         "lenet_modern": lambda: models.lenet_bn(),
     }[model]()
-    return _step(net, _optimizer(mg.optim, model, net.parameters()), nn, mg.from_numpy, model, shape)
+    return _step(
+        net, _optimizer(mg.optim, model, net.parameters()), nn, mg.from_numpy, model, shape
+    )
 
 
 def torch_net(model: str):

@@ -50,6 +50,7 @@ MODELS = {
 SMOKE_MODELS = "LeNet"  # the ResNets take minutes per step on the simulator
 TARGET_RATIO = {"LeNet": 2.0, "ResNet-20": 2.0}  # the issue's targets; ResNet-18 is shown only
 
+
 def kernel_cases(smoke: bool):
     """The conv and pool cases: [(name, x, w, gy, stride, pad, groups)],
     [(name, kind, k, s, p, x, gy)], as float32 NumPy arrays (the same values for both
