@@ -64,23 +64,28 @@ def _optimizer(optim, model: str, params):
     return optim.Adam(params, lr=2e-3)
 
 
-def minigrad_step(model: str, threads: int, shape=None):
-    """One training step of ``model`` as a closure, in minigrad."""
-    import minigrad as mg
-    from minigrad import models, nn
+def minigrad_net(model: str):
+    """``model`` built by ``minigrad.models``."""
+    from minigrad import models
 
-    if hasattr(mg, "set_num_threads"):  # an older tree (--before) may not have it
-        mg.set_num_threads(threads)
-    mg.manual_seed(0)
-    net = {
+    return {
         "resnet20": lambda: models.resnet20(),
         "resnet18": lambda: models.resnet18(in_channels=1, num_classes=10, small_input=True),
         "lenet": lambda: models.lenet(),
         "lenet_modern": lambda: models.lenet_bn(),
     }[model]()
-    return _step(
-        net, _optimizer(mg.optim, model, net.parameters()), nn, mg.from_numpy, model, shape
-    )
+
+
+def minigrad_step(model: str, threads: int, shape=None):
+    """One training step of ``model`` as a closure (returning the loss), in minigrad."""
+    import minigrad as mg
+
+    if hasattr(mg, "set_num_threads"):  # an older tree (--before) may not have it
+        mg.set_num_threads(threads)
+    mg.manual_seed(0)
+    net = minigrad_net(model)
+    opt = _optimizer(mg.optim, model, net.parameters())
+    return _step(net, opt, mg.nn, mg.from_numpy, model, shape)
 
 
 def torch_net(model: str):
@@ -96,7 +101,7 @@ def torch_net(model: str):
 
 
 def torch_step(model: str, threads: int, shape=None):
-    """One training step of ``model`` as a closure, in torch."""
+    """One training step of ``model`` as a closure (returning the loss), in torch."""
     import torch
     from torch import nn
 
@@ -114,8 +119,10 @@ def _step(net, opt, nn, from_numpy, model, shape):
 
     def step():
         opt.zero_grad()
-        loss_fn(net(x), y).backward()
+        loss = loss_fn(net(x), y)
+        loss.backward()
         opt.step()
+        return loss
 
     return step
 
