@@ -59,7 +59,6 @@ POOL_CASES = [
     Pool("max_pool 2x2, 32x64x32x32", "max", (32, 64, 32, 32), 2, 2),
     Pool("max_pool 3x3/2 p1, 32x64x56x56", "max", (32, 64, 56, 56), 3, 2, 1),
 ]
-MODES = ("fwd", "fwd+bwd")
 
 
 def _out_size(n: int, k: int, s: int, p: int) -> int:
@@ -94,20 +93,19 @@ def cases(framework: str, batch: int | None = None):
     def tensor(a, grad=False):
         return lib.from_numpy(a.copy()).requires_grad_(grad)
 
-    def timed_pair(name, run, gy, args):
-        x, xr = tensor(args[0]), tensor(args[0], True)
-        rest = [tensor(a) for a in args[1:]]
-        rest_r = [tensor(a, True) for a in args[1:]]
+    def timed_pair(name, run, gy, arrays):
+        plain = [tensor(a) for a in arrays]
+        leaves = [tensor(a, True) for a in arrays]
         g = tensor(gy)
 
         def fwd():
             with lib.no_grad():
-                run(x, *rest)
+                run(*plain)
 
         def fwd_bwd():
-            for t in (xr, *rest_r):
+            for t in leaves:
                 t.grad = None
-            run(xr, *rest_r).backward(g)
+            run(*leaves).backward(g)
 
         return [(f"{name} fwd", fwd), (f"{name} fwd+bwd", fwd_bwd)]
 
