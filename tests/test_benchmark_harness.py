@@ -20,6 +20,24 @@ import bench_epochs  # noqa: E402
 import bench_kernels  # noqa: E402
 import bench_steps  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    """The step builders set the thread counts of this process: put them back."""
+    from minigrad import _threads
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    saved = _threads._num_threads
+    torch_threads = torch.get_num_threads() if torch else None
+    yield
+    _threads._num_threads = saved
+    if torch:
+        torch.set_num_threads(torch_threads)
+
+
 TINY = {
     "resnet20": (2, 3, 8, 8),
     "resnet18": (2, 1, 8, 8),
