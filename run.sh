@@ -2,7 +2,9 @@
 # One entry point for a new user on a machine with only Python 3.10+:
 #   ./run.sh train [--epochs N] [--modern] ...   set up, then train LeNet on Fashion-MNIST
 #   ./run.sh test  [pytest args]                 set up, then run the whole test suite
-#   ./run.sh bench                                set up (with PyTorch CPU), then benchmark
+#   ./run.sh bench [--quick] [--busy-core] [--threads N]
+#                                                 set up (with PyTorch CPU), then time training
+#                                                 steps and conv/pool cases against PyTorch
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${MINIGRAD_VENV:-.venv}
@@ -40,11 +42,18 @@ case "$cmd" in
         exec "$PY" -m pytest -q -n 2 "$@"
         ;;
     bench)
+        for arg in "$@"; do
+            case "$arg" in
+                --quick|--busy-core|--threads|--threads=*|[0-9]*) ;;
+                *) echo "./run.sh bench takes --quick, --busy-core, --threads N (got $arg)"; exit 2 ;;
+            esac
+        done
         setup "test,bench"
+        "$PY" benchmarks/bench_steps.py "$@"
         exec "$PY" benchmarks/bench_kernels.py "$@"
         ;;
     *)
-        echo "usage: ./run.sh train [--epochs N] [--modern] | test [pytest args] | bench"
+        echo "usage: ./run.sh train [--epochs N] [--modern] | test [pytest args] | bench [--quick] [--busy-core] [--threads N]"
         exit 2
         ;;
 esac

@@ -1,213 +1,178 @@
-"""Time the CPU kernel layer against PyTorch's CPU kernels on the cases of the speed target.
+"""Time convolutions and pools, minigrad against PyTorch, on the cases of the CPU target.
 
-Usage: ``.venv/bin/python benchmarks/bench_kernels.py [--reps N] [--only SUBSTRING]``.
-Needs torch for the comparison (``.venv/bin/pip install torch==2.13.0``); minigrad itself never
-imports it. minigrad and torch are timed in separate processes, so that neither one's idle
-worker threads (Numba's OpenMP pool, OpenBLAS's, torch's) steal cores from the other. Each
-case is warmed up, then timed ``--reps`` times; the table shows medians. "fwd+bwd" is forward
-+ gradient wrt input + gradient wrt weight for minigrad, and autograd's forward +
-``backward()`` for torch.
+Usage: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_kernels.py [--reps N] [--only TEXT]
+[--threads N] [--busy-core] [--quick]``.
+
+Both frameworks are called through their public functional API (``conv2d``, ``max_pool2d``,
+``avg_pool2d`` of ``nn.functional``) on float32 tensors, each framework in its own process
+(their idle thread pools would otherwise take cores from each other). "fwd" is one call under
+``no_grad``; "fwd+bwd" is the forward with autograd on input and weight, then
+``backward(gy)`` with a fixed random ``gy``. Each case is called 3 times to warm up (Numba
+compiles or loads its cache, buffers fault in, pools wake), then timed ``--reps`` times; the
+table shows medians. ``--busy-core`` keeps one core busy with a bounded loop in another
+process meanwhile (as ``bench_steps.py --busy-core``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
-import subprocess
 import sys
-import time
+from typing import NamedTuple
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+import _harness as h  # noqa: E402
 
 
-# Each case builds its inputs with NumPy and returns (name, callable) pairs for one framework.
-BIG = (32, 64, 56, 56)
+class Conv(NamedTuple):
+    name: str
+    x: tuple  # input shape (N, C_in, H, W)
+    w: tuple  # weight shape (C_out, C_in / groups, kH, kW)
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+
+
+class Pool(NamedTuple):
+    name: str
+    kind: str  # "max" or "avg"
+    x: tuple
+    kernel: int
+    stride: int
+    padding: int = 0
+
+
 CONV_CASES = [
-    ("LeNet conv1 256x1x28x28, 6x1x5x5 p2", (256, 1, 28, 28), (6, 1, 5, 5), 2, 1),
-    ("conv 3x3 32x64x56x56, 64x64x3x3 p1", BIG, (64, 64, 3, 3), 1, 1),
-    ("depthwise 3x3 32x64x56x56 g64 p1", BIG, (64, 1, 3, 3), 1, 64),
+    Conv("conv 3x3 64 -> 64, 32x64x32x32", (32, 64, 32, 32), (64, 64, 3, 3), 1, 1),
+    Conv("conv 3x3/2 p1, 32x64x32x32 -> 128", (32, 64, 32, 32), (128, 64, 3, 3), 2, 1),
+    Conv("conv 3x3 256 -> 256, 32x256x8x8", (32, 256, 8, 8), (256, 256, 3, 3), 1, 1),
+    Conv("conv 1x1 256 -> 512, 32x256x8x8", (32, 256, 8, 8), (512, 256, 1, 1)),
+    Conv("conv 1x1/2 64 -> 128, 32x64x16x16", (32, 64, 16, 16), (128, 64, 1, 1), 2),
+    Conv("ResNet-20 conv 3x3 16 -> 16, 128x16x32x32", (128, 16, 32, 32), (16, 16, 3, 3), 1, 1),
+    Conv("LeNet conv1 5x5 p2, 256x1x28x28 -> 6", (256, 1, 28, 28), (6, 1, 5, 5), 1, 2),
+    Conv("LeNet conv2 5x5, 256x6x14x14 -> 16", (256, 6, 14, 14), (16, 6, 5, 5)),
+    Conv("depthwise 3x3, 32x128x16x16", (32, 128, 16, 16), (128, 1, 3, 3), 1, 1, 128),
 ]
 POOL_CASES = [
-    ("max_pool 2x2/2 32x64x56x56", "max", 2, 2, 0),
-    ("max_pool 3x3/2 p1 32x64x56x56", "max", 3, 2, 1),
-    ("avg_pool 2x2/2 32x64x56x56", "avg", 2, 2, 0),
+    Pool("avg_pool 2x2, 32x64x32x32", "avg", (32, 64, 32, 32), 2, 2),
+    Pool("max_pool 2x2, 32x64x32x32", "max", (32, 64, 32, 32), 2, 2),
+    Pool("max_pool 3x3/2 p1, 32x64x56x56", "max", (32, 64, 56, 56), 3, 2, 1),
 ]
 
 
-def _conv_inputs(x_shape, w_shape, pad):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(x_shape, dtype=np.float32)
-    w = rng.standard_normal(w_shape, dtype=np.float32)
-    out = (x_shape[0], w_shape[0]) + tuple(
-        n + 2 * pad - k + 1 for n, k in zip(x_shape[2:], w_shape[2:])
-    )
-    return x, w, rng.standard_normal(out, dtype=np.float32)
+def _out_size(n: int, k: int, s: int, p: int) -> int:
+    return (n + 2 * p - k) // s + 1
 
 
-def _pool_inputs(k, s, p):
-    from minigrad._backends._geometry import pooled_size
+def case_arrays(case, batch: int | None = None):
+    """The float32 NumPy inputs of ``case``: (x, w, gy) for a conv, (x, gy) for a pool;
+    ``batch`` replaces the batch size (small, for tests)."""
+    import numpy as np
 
     rng = np.random.default_rng(0)
-    out = tuple(pooled_size(n, k, s, p, 1, False) for n in BIG[2:])
-    return (
-        rng.standard_normal(BIG, dtype=np.float32),
-        rng.standard_normal(BIG[:2] + out, dtype=np.float32),
-        out,
-    )
+    xs = ((batch or case.x[0]),) + tuple(case.x[1:])
+    x = rng.standard_normal(xs, dtype=np.float32)
+    if isinstance(case, Conv):
+        w = rng.standard_normal(case.w, dtype=np.float32)
+        hw = [_out_size(n, k, case.stride, case.padding) for n, k in zip(xs[2:], case.w[2:])]
+        return x, w, rng.standard_normal((xs[0], case.w[0], *hw), dtype=np.float32)
+    hw = [_out_size(n, case.kernel, case.stride, case.padding) for n in xs[2:]]
+    return x, rng.standard_normal((*xs[:2], *hw), dtype=np.float32)
 
 
-def minigrad_cases():
-    from minigrad._backends import cpu
-
-    for name, x_shape, w_shape, pad, groups in CONV_CASES:
-        x, w, gy = _conv_inputs(x_shape, w_shape, pad)
-        geo = ((1, 1), ((pad, pad), (pad, pad)), (1, 1), groups)
-
-        def fwd(x=x, w=w, geo=geo):
-            cpu.conv_forward(x, w, *geo)
-
-        def fwd_bwd(x=x, w=w, gy=gy, geo=geo):
-            cpu.conv_forward(x, w, *geo)
-            cpu.conv_grad_input(gy, w, x.shape, *geo)
-            cpu.conv_grad_weight(x, gy, w.shape, *geo)
-
-        yield f"{name} fwd", fwd
-        yield f"{name} fwd+bwd", fwd_bwd
-    for name, kind, k, s, p in POOL_CASES:
-        x, gy, out = _pool_inputs(k, s, p)
-        kk, ss, pp = (k, k), (s, s), (p, p)
-        if kind == "max":
-
-            def fwd(x=x, kk=kk, ss=ss, pp=pp, out=out):
-                cpu.max_pool_forward(x, kk, ss, pp, (1, 1), out)
-
-            def fwd_bwd(x=x, gy=gy, kk=kk, ss=ss, pp=pp, out=out):
-                _, idx = cpu.max_pool_forward(x, kk, ss, pp, (1, 1), out)
-                cpu.max_pool_backward(gy, idx, x.shape)
-
-        else:
-
-            def fwd(x=x, kk=kk, ss=ss, pp=pp, out=out):
-                cpu.avg_pool_forward(x, kk, ss, pp, out, True)
-
-            def fwd_bwd(x=x, gy=gy, kk=kk, ss=ss, pp=pp, out=out):
-                cpu.avg_pool_forward(x, kk, ss, pp, out, True)
-                cpu.avg_pool_backward(gy, x.shape, kk, ss, pp, True)
-
-        yield f"{name} fwd", fwd
-        yield f"{name} fwd+bwd", fwd_bwd
-
-
-def torch_cases():
-    import torch
-    import torch.nn.functional as F
-
-    for name, x_shape, w_shape, pad, groups in CONV_CASES:
-        x, w, gy = (torch.from_numpy(a) for a in _conv_inputs(x_shape, w_shape, pad))
-        xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
-
-        def fwd(x=x, w=w, pad=pad, groups=groups):
-            with torch.no_grad():
-                F.conv2d(x, w, padding=pad, groups=groups)
-
-        def fwd_bwd(xr=xr, wr=wr, gy=gy, pad=pad, groups=groups):
-            xr.grad = wr.grad = None
-            F.conv2d(xr, wr, padding=pad, groups=groups).backward(gy)
-
-        yield f"{name} fwd", fwd
-        yield f"{name} fwd+bwd", fwd_bwd
-    for name, kind, k, s, p in POOL_CASES:
-        x, gy, _ = _pool_inputs(k, s, p)
-        x, gy = torch.from_numpy(x), torch.from_numpy(gy)
-        xr = x.clone().requires_grad_()
-        if kind == "max":
-
-            def fwd(x=x, k=k, s=s, p=p):
-                with torch.no_grad():
-                    F.max_pool2d(x, k, s, p, return_indices=True)
-
-            def fwd_bwd(xr=xr, gy=gy, k=k, s=s, p=p):
-                xr.grad = None
-                F.max_pool2d(xr, k, s, p).backward(gy)
-
-        else:
-
-            def fwd(x=x, k=k, s=s, p=p):
-                with torch.no_grad():
-                    F.avg_pool2d(x, k, s, p)
-
-            def fwd_bwd(xr=xr, gy=gy, k=k, s=s, p=p):
-                xr.grad = None
-                F.avg_pool2d(xr, k, s, p).backward(gy)
-
-        yield f"{name} fwd", fwd
-        yield f"{name} fwd+bwd", fwd_bwd
-
-
-def worker(framework: str, reps: int, only: str) -> None:
-    """Time every case of one framework in this process; print one JSON line per case."""
+def cases(framework: str, batch: int | None = None):
+    """Yield (name, callable) for every case and mode, in ``framework`` ("minigrad"/"torch")."""
     if framework == "torch":
-        import torch
-
-        version = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
-        cases = torch_cases()
+        import torch as lib
+        import torch.nn.functional as F
     else:
-        import numba
+        import minigrad as lib
+        import minigrad.nn.functional as F
 
-        version = (
-            f"numba {numba.__version__} ({numba.get_num_threads()} threads), numpy {np.__version__}"
-        )
-        cases = minigrad_cases()
-    print(json.dumps({"version": version}), flush=True)
-    for name, f in cases:
-        if only not in name:
-            continue
-        for _ in range(3):  # compile / load caches, fault in buffers, wake the thread pools
-            f()
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t0)
-        print(json.dumps({"case": name, "ms": 1e3 * statistics.median(times)}), flush=True)
+    def tensor(a, grad=False):
+        return lib.from_numpy(a.copy()).requires_grad_(grad)
+
+    def timed_pair(name, run, gy, arrays):
+        plain = [tensor(a) for a in arrays]
+        leaves = [tensor(a, True) for a in arrays]
+        g = tensor(gy)
+
+        def fwd():
+            with lib.no_grad():
+                run(*plain)
+
+        def fwd_bwd():
+            for t in leaves:
+                t.grad = None
+            run(*leaves).backward(g)
+
+        return [(f"{name} fwd", fwd), (f"{name} fwd+bwd", fwd_bwd)]
+
+    for c in CONV_CASES:
+        x, w, gy = case_arrays(c, batch)
+
+        def conv(x, w, c=c):
+            return F.conv2d(x, w, None, c.stride, c.padding, 1, c.groups)
+
+        yield from timed_pair(c.name, conv, gy, (x, w))
+    for c in POOL_CASES:
+        x, gy = case_arrays(c, batch)
+        pool = F.max_pool2d if c.kind == "max" else F.avg_pool2d
+
+        def run(x, c=c, pool=pool):
+            return pool(x, c.kernel, c.stride, c.padding)
+
+        yield from timed_pair(c.name, run, gy, (x,))
 
 
-def run_worker(framework: str, reps: int, only: str) -> tuple[str, dict]:
-    cmd = [sys.executable, __file__, "--worker", framework, "--reps", str(reps), "--only", only]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+def worker(args) -> None:
+    """Time every case of one framework in this process; one JSON line per case."""
+    import numpy as np  # noqa: F401  (first, as in a user script)
+
+    h.emit(version=h.set_threads(args.worker, args.threads))
+    for name, fn in cases(args.worker):
+        if args.only in name:
+            h.emit(case=name, ms=h.median_ms(fn, 3, args.reps))
+
+
+def run_worker(framework: str, args) -> tuple[str, dict]:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework]
+    cmd += ["--reps", str(args.reps), "--only", args.only, "--threads", str(args.threads)]
+    rows = h.run_json(cmd, what=f"bench_kernels: {framework}")
     return rows[0]["version"], {r["case"]: r["ms"] for r in rows[1:]}
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=9)
+    parser.add_argument("--quick", action="store_true", help="5 timed calls per case")
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--busy-core", action="store_true", help="keep one core busy meanwhile")
+    parser.add_argument("--busy-seconds", type=float, default=900.0)
     parser.add_argument("--worker", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.reps = 5
     if args.worker:
-        worker(args.worker, args.reps, args.only)
+        worker(args)
         return
     try:
         import torch  # noqa: F401
     except ImportError:
-        sys.exit("bench_kernels: needs torch (.venv/bin/pip install torch==2.13.0)")
-    v_mg, mg = run_worker("minigrad", args.reps, args.only)
-    v_th, th = run_worker("torch", args.reps, args.only)
-    print(f"minigrad: {v_mg}; {v_th}")
-    print(f"| {'case':<46} | {'minigrad ms':>11} | {'torch ms':>9} | {'ratio':>5} |")
-    print(f"|{'-' * 48}|{'-' * 13}|{'-' * 11}|{'-' * 7}|")
-    worst = 0.0
-    for name, a in mg.items():
-        b = th[name]
-        worst = max(worst, a / b)
-        print(f"| {name:<46} | {a:11.2f} | {b:9.2f} | {a / b:5.2f} |")
-    print(f"worst ratio minigrad/torch: {worst:.2f}")
+        sys.exit("bench_kernels: needs torch (pip install -e '.[bench]', i.e. torch==2.13.0)")
+    with h.busy_core(args.busy_core, args.busy_seconds):
+        v_th, th = run_worker("torch", args)
+        v_mg, mg = run_worker("minigrad", args)
+    print(
+        f"\nConv/pool cases: median of {args.reps} calls after 3 warm-up, "
+        f"busy core: {'yes' if args.busy_core else 'no'}; {v_mg}; {v_th}"
+    )
+    rows = [[n, h.fmt_ms(th[n]), h.fmt_ms(a), h.ratio(a, th[n])] for n, a in mg.items()]
+    print(h.markdown(["kernel case", "torch ms", "minigrad ms", "minigrad / torch"], rows))
+    worst = max(mg, key=lambda n: mg[n] / th[n])
+    print(f"worst ratio minigrad / torch: {mg[worst] / th[worst]:.2f} ({worst})")
 
 
 if __name__ == "__main__":

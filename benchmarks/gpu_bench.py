@@ -14,7 +14,7 @@ timed over ``--steps`` steps (or ``--seconds``, whichever ends first) with one
 synchronisation at the end. Syncs per step: minigrad's are counted by
 ``minigrad._backends.cuda._syncs.count_syncs`` over separate steps; torch's are the warnings
 of ``torch.cuda.set_sync_debug_mode("warn")``. Conv/pool cases: forward + backward of the
-shapes of ``bench_kernels.py`` (plus a ResNet-20 conv), the kernels for minigrad, autograd
+cases of ``bench_kernels.py``, the kernels for minigrad, autograd
 for torch.
 
 Every model and the kernel table run in a process of their own (minigrad and torch never
@@ -50,43 +50,22 @@ MODELS = {
 SMOKE_MODELS = "LeNet"  # the ResNets take minutes per step on the simulator
 TARGET_RATIO = {"LeNet": 2.0, "ResNet-20": 2.0}  # the issue's targets; ResNet-18 is shown only
 
-# (name, x shape, w shape, padding, groups): bench_kernels.py's cases and a ResNet-20 conv
-SMOKE_CONV = [("conv 3x3 2x2x6x6, 3x2x3x3 p1", (2, 2, 6, 6), (3, 2, 3, 3), 1, 1)]
-# (name, kind, kernel, stride, padding, x shape)
-SMOKE_POOL = [
-    ("max_pool 2x2/2 1x2x6x6", "max", 2, 2, 0, (1, 2, 6, 6)),
-    ("avg_pool 2x2/2 1x2x6x6", "avg", 2, 2, 0, (1, 2, 6, 6)),
-]
-
 
 def kernel_cases(smoke: bool):
-    """The conv and pool cases: [(name, x, w, gy, pad, groups)], [(name, kind, k, s, p, x, gy)],
-    as float32 NumPy arrays (the same values for both frameworks)."""
+    """The conv and pool cases: [(name, x, w, gy, stride, pad, groups)],
+    [(name, kind, k, s, p, x, gy)], as float32 NumPy arrays (the same values for both
+    frameworks): bench_kernels.py's cases, or tiny ones for ``--smoke``."""
     import bench_kernels as bk
 
-    from minigrad._backends._geometry import pooled_size
-
-    conv = SMOKE_CONV
-    pool = SMOKE_POOL
-    if not smoke:
-        conv = bk.CONV_CASES + [
-            (
-                "ResNet-20 conv 3x3 128x16x32x32, 16x16x3x3 p1",
-                (128, 16, 32, 32),
-                (16, 16, 3, 3),
-                1,
-                1,
-            )
+    conv, pool = bk.CONV_CASES, bk.POOL_CASES
+    if smoke:
+        conv = [bk.Conv("conv 3x3 2x2x6x6, 3x2x3x3 p1", (2, 2, 6, 6), (3, 2, 3, 3), 1, 1)]
+        pool = [
+            bk.Pool("max_pool 2x2/2 1x2x6x6", "max", (1, 2, 6, 6), 2, 2),
+            bk.Pool("avg_pool 2x2/2 1x2x6x6", "avg", (1, 2, 6, 6), 2, 2),
         ]
-        pool = [c + (bk.BIG,) for c in bk.POOL_CASES]
-    convs = [(name, *bk._conv_inputs(xs, ws, pad), pad, g) for name, xs, ws, pad, g in conv]
-    pools = []
-    rng = np.random.default_rng(0)
-    for name, kind, k, s, p, xs in pool:
-        out = tuple(pooled_size(n, k, s, p, 1, False) for n in xs[2:])
-        x = rng.standard_normal(xs, dtype=np.float32)
-        gy = rng.standard_normal(xs[:2] + out, dtype=np.float32)
-        pools.append((name, kind, k, s, p, x, gy))
+    convs = [(c.name, *bk.case_arrays(c), c.stride, c.padding, c.groups) for c in conv]
+    pools = [(c.name, c.kind, c.kernel, c.stride, c.padding, *bk.case_arrays(c)) for c in pool]
     return convs, pools
 
 
@@ -210,9 +189,9 @@ def mg_kernels(args) -> None:
     sync = sync or array_sync
     dev = _arrays.from_host
     convs, pools = kernel_cases(args.smoke)
-    for name, x, w, gy, pad, groups in convs:
+    for name, x, w, gy, stride, pad, groups in convs:
         x, w, gy = dev(x), dev(w), dev(gy)
-        geo = ((1, 1), ((pad, pad), (pad, pad)), (1, 1), groups)
+        geo = ((stride, stride), ((pad, pad), (pad, pad)), (1, 1), groups)
 
         def run(x=x, w=w, gy=gy, geo=geo):
             kc.conv_forward(x, w, *geo)
@@ -358,7 +337,7 @@ def torch_worker(args) -> None:
         except Exception as exc:
             emit(model=name, params=params, arch=arch, error=_error(exc))
     convs, pools = kernel_cases(args.smoke)
-    cases = [(n, tb.conv_case(x, w, gy, pad, g, device)) for n, x, w, gy, pad, g in convs]
+    cases = [(n, tb.conv_case(x, w, gy, st, pad, g, device)) for n, x, w, gy, st, pad, g in convs]
     cases += [(n, tb.pool_case(kd, x, gy, k, s, p, device)) for n, kd, k, s, p, x, gy in pools]
     for name, run in cases:
         try:

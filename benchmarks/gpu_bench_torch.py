@@ -1,6 +1,6 @@
-"""The PyTorch side of ``benchmarks/gpu_bench.py``: the same LeNet, CIFAR ResNet-20 and
-ResNet-18 as ``minigrad.models``, written in plain torch (torchvision is not needed), and the
-torch cases of the conv/pool table.
+"""The PyTorch side of ``benchmarks/gpu_bench.py`` and ``benchmarks/bench_steps.py``: the same
+LeNet, LeNet-BN, CIFAR ResNet-20 and ResNet-18 as ``minigrad.models``, written in plain torch
+(torchvision is not needed), and the torch cases of the GPU conv/pool table.
 
 Each model mirrors minigrad's layer for layer, so the parameter counts agree (the report
 checks them): LeNet is d2l's (sigmoid, average pooling); ResNet-20 is He et al.'s CIFAR net
@@ -29,6 +29,28 @@ def lenet(num_classes: int = 10) -> nn.Sequential:
         nn.Sigmoid(),
         nn.Linear(120, 84),
         nn.Sigmoid(),
+        nn.Linear(84, num_classes),
+    )
+
+
+def lenet_bn(num_classes: int = 10) -> nn.Sequential:
+    """minigrad.models.lenet_bn: ReLU, max-pool, BatchNorm after each conv and hidden linear."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2),
+        nn.BatchNorm2d(6),
+        nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.BatchNorm1d(120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.BatchNorm1d(84),
+        nn.ReLU(),
         nn.Linear(84, num_classes),
     )
 
@@ -131,7 +153,7 @@ MODELS = {
 }
 
 
-def conv_case(x, w, gy, pad, groups, device):
+def conv_case(x, w, gy, stride, pad, groups, device):
     """Forward + autograd backward of one conv2d (bench_kernels.py's "fwd+bwd")."""
     x, w, gy = (torch.from_numpy(a).to(device) for a in (x, w, gy))
     x.requires_grad_()
@@ -139,7 +161,7 @@ def conv_case(x, w, gy, pad, groups, device):
 
     def run():
         x.grad = w.grad = None
-        F.conv2d(x, w, padding=pad, groups=groups).backward(gy)
+        F.conv2d(x, w, stride=stride, padding=pad, groups=groups).backward(gy)
 
     return run
 

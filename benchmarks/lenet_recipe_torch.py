@@ -3,12 +3,13 @@
 Same model, Xavier-uniform init, SGD lr 0.9, batch 256, 10 epochs, ToTensor scaling; the
 images are read by minigrad's IDX reader and handed to PyTorch as tensors.
 
-    python benchmarks/lenet_recipe_torch.py [--epochs N]
+    python benchmarks/lenet_recipe_torch.py [--epochs N] [--threads N] [--limit N] [--root DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -18,16 +19,28 @@ from torch import nn
 from minigrad.data import datasets
 
 
-def load(train: bool):
-    ds = datasets.FashionMNIST(train=train)
-    x = torch.from_numpy(np.asarray(ds.data.numpy(), dtype=np.float32) / 255.0).unsqueeze(1)
-    return x, torch.from_numpy(ds.targets.numpy().astype(np.int64))
+def load_uint8(train: bool, root=None, limit=None):
+    """Fashion-MNIST as (N, 28, 28) uint8 images and int64 labels (torch tensors), read by
+    minigrad's IDX reader from ``root`` (default: FASHION_MNIST_ROOT or the system copy)."""
+    ds = datasets.FashionMNIST(root, train=train)
+    images, labels = ds.data.numpy(), ds.targets.numpy().astype(np.int64)
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels)
+
+
+def load(train: bool, root=None, limit=None):
+    """Images as (N, 1, 28, 28) float32 in [0, 1] (ToTensor's scaling), and labels."""
+    x, y = load_uint8(train, root, limit)
+    return x.unsqueeze(1).to(torch.float32).div_(255), y
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
+    parser.add_argument("--root", default=os.environ.get("FASHION_MNIST_ROOT"))
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -48,8 +61,8 @@ def main() -> None:
     for m in net.modules():
         if type(m) in (nn.Linear, nn.Conv2d):
             nn.init.xavier_uniform_(m.weight)
-    xs, ys = load(True)
-    xt, yt = load(False)
+    xs, ys = load(True, args.root, args.limit)
+    xt, yt = load(False, args.root, args.limit)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.9)
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(args.epochs):
