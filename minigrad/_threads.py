@@ -96,16 +96,26 @@ def set_num_threads(num_threads: int) -> None:
         use_numba_threads()
 
 
-def use_numba_threads() -> None:
-    """Give Numba's pool :func:`get_num_threads` threads for the calling Python thread.
+# Below this many elements in its largest array a kernel runs on the calling thread alone:
+# waking a sleeping worker costs about 70 us, more than such a kernel's whole work.
+SMALL_KERNEL_ELEMENTS = 1 << 16
+
+
+def use_numba_threads(elements: int | None = None) -> None:
+    """Give Numba's pool :func:`get_num_threads` threads for the calling Python thread, or
+    one thread for a kernel over fewer than ``SMALL_KERNEL_ELEMENTS`` elements.
 
     Called by the CPU backend before each kernel (Numba's count is per thread); the first call
-    starts Numba's workers, with OpenMP's passive wait policy unless the user chose one."""
+    starts Numba's workers, with OpenMP's passive wait policy unless the user chose one.
+    Every kernel gives the same result for any thread count, so the choice never changes a
+    result."""
     from numba.np.ufunc import parallel
 
     if not parallel._is_initialized:
         _start_numba_pool(parallel)
     n = get_num_threads()
+    if elements is not None and elements < SMALL_KERNEL_ELEMENTS:
+        n = 1
     if parallel.get_num_threads() != n:
         parallel.set_num_threads(n)
 

@@ -69,6 +69,20 @@ def test_set_reaches_numba_before_each_kernel():
     assert numba.get_num_threads() == 1
 
 
+@two_threads
+def test_small_kernels_run_on_the_calling_thread_alone():
+    """Waking a worker costs more than a small kernel's work: below the size limit a kernel
+    runs on one thread, above it on the user's count."""
+    import numba
+
+    mg.set_num_threads(2)
+    side = int(_threads.SMALL_KERNEL_ELEMENTS**0.5)
+    F.relu(mg.randn(side // 2, side // 2))
+    assert numba.get_num_threads() == 1
+    F.relu(mg.randn(side, side))
+    assert numba.get_num_threads() == 2
+
+
 @pytest.mark.parametrize("bad", [1.0, "2", None, True])
 def test_set_rejects_non_integers(bad):
     with pytest.raises(TypeError, match=r"set_num_threads: num_threads must be an int"):

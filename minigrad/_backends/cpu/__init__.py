@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import numpy as xp
 
 from minigrad._threads import blas_single_thread, use_numba_threads
@@ -18,22 +19,28 @@ from minigrad._threads import blas_single_thread, use_numba_threads
 from . import activation, channels, conv, norm, optim, pad, pool
 
 
+def _largest(args) -> int:
+    """The element count of the largest array among ``args``."""
+    return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
+
+
 def _owned(kernel, calls_blas: bool = False):
-    """``kernel`` run with Numba's pool at the user's thread count and, when it calls BLAS
-    (the convolutions' matrix products), BLAS on one thread."""
+    """``kernel`` run with Numba's pool at the user's thread count (one thread for small
+    arrays) and, when it calls BLAS (the convolutions' matrix products), BLAS on one
+    thread."""
 
     if not calls_blas:
 
         @functools.wraps(kernel)
         def run(*args, **kwargs):
-            use_numba_threads()
+            use_numba_threads(_largest(args))
             return kernel(*args, **kwargs)
 
         return run
 
     @functools.wraps(kernel)
     def run_blas(*args, **kwargs):
-        use_numba_threads()
+        use_numba_threads(_largest(args))
         with blas_single_thread():
             return kernel(*args, **kwargs)
 
