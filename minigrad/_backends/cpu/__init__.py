@@ -14,9 +14,12 @@ import functools
 import numpy as np
 import numpy as xp
 
+from minigrad._heap import tune_heap
 from minigrad._threads import blas_single_thread, use_numba_threads
 
 from . import activation, channels, conv, norm, optim, pad, pool
+
+tune_heap()  # big arrays reused from the heap, not page-faulted anew each step (_heap.py)
 
 
 def _largest(args) -> int:
