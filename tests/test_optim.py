@@ -680,7 +680,7 @@ def test_sgd_kernel_is_the_float32_formula_bit_for_bit(kw, threads):
     rng = np.random.default_rng(5)
     full = dict(lr=0.05, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                 maximize=False) | kw  # fmt: skip
-    p = rng.standard_normal((300, 70), dtype=np.float32)
+    p = rng.standard_normal((300, 250), dtype=np.float32)  # above the one-thread size limit
     p_t = p.T  # a non-contiguous view: the update must land in p
     want, want_b, buf = p_t.copy(), None, None
     for _ in range(3):

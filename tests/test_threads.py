@@ -69,6 +69,14 @@ def test_set_reaches_numba_before_each_kernel():
     assert numba.get_num_threads() == 1
 
 
+@pytest.fixture(autouse=True)
+def every_kernel_on_every_thread(monkeypatch, request):
+    """The tests' arrays are small: without this they would all run on one thread and the
+    1-versus-2-thread comparisons would compare one thread with itself."""
+    if "small_kernels" not in request.node.name:
+        monkeypatch.setattr(_threads, "SMALL_KERNEL_ELEMENTS", 0)
+
+
 @two_threads
 def test_small_kernels_run_on_the_calling_thread_alone():
     """Waking a worker costs more than a small kernel's work: below the size limit a kernel
