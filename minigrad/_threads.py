@@ -101,9 +101,10 @@ def set_num_threads(num_threads: int) -> None:
 SMALL_KERNEL_ELEMENTS = 1 << 16
 
 
-def use_numba_threads(elements: int | None = None) -> None:
+def use_numba_threads(elements: int | None = None) -> bool:
     """Give Numba's pool :func:`get_num_threads` threads for the calling Python thread, or
-    one thread for a kernel over fewer than ``SMALL_KERNEL_ELEMENTS`` elements.
+    one thread for a kernel over fewer than ``SMALL_KERNEL_ELEMENTS`` elements; returns
+    whether it chose one thread for a small kernel (the caller restores the count after).
 
     Called by the CPU backend before each kernel (Numba's count is per thread); the first call
     starts Numba's workers, with OpenMP's passive wait policy unless the user chose one.
@@ -114,10 +115,12 @@ def use_numba_threads(elements: int | None = None) -> None:
     if not parallel._is_initialized:
         _start_numba_pool(parallel)
     n = get_num_threads()
-    if elements is not None and elements < SMALL_KERNEL_ELEMENTS:
+    small = elements is not None and elements < SMALL_KERNEL_ELEMENTS and n > 1
+    if small:
         n = 1
     if parallel.get_num_threads() != n:
         parallel.set_num_threads(n)
+    return small
 
 
 def _start_numba_pool(parallel) -> None:

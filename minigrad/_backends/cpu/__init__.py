@@ -36,16 +36,24 @@ def _owned(kernel, calls_blas: bool = False):
 
         @functools.wraps(kernel)
         def run(*args, **kwargs):
-            use_numba_threads(_largest(args))
-            return kernel(*args, **kwargs)
+            small = use_numba_threads(_largest(args))
+            try:
+                return kernel(*args, **kwargs)
+            finally:
+                if small:  # the user's own Numba code keeps the user's thread count
+                    use_numba_threads()
 
         return run
 
     @functools.wraps(kernel)
     def run_blas(*args, **kwargs):
-        use_numba_threads(_largest(args))
-        with blas_single_thread():
-            return kernel(*args, **kwargs)
+        small = use_numba_threads(_largest(args))
+        try:
+            with blas_single_thread():
+                return kernel(*args, **kwargs)
+        finally:
+            if small:
+                use_numba_threads()
 
     return run_blas
 
