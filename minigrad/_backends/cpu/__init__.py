@@ -9,9 +9,9 @@ one thread while they run, so the two pools never compete for the cores.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
-import numpy as np
 import numpy as xp
 
 from minigrad._heap import tune_heap
@@ -24,38 +24,26 @@ tune_heap()  # big arrays reused from the heap, not page-faulted anew each step 
 
 def _largest(args) -> int:
     """The element count of the largest array among ``args``."""
-    return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
+    return max((a.size for a in args if isinstance(a, xp.ndarray)), default=0)
 
 
 def _owned(kernel, calls_blas: bool = False):
     """``kernel`` run with Numba's pool at the user's thread count (one thread for small
     arrays) and, when it calls BLAS (the convolutions' matrix products), BLAS on one
     thread."""
-
-    if not calls_blas:
-
-        @functools.wraps(kernel)
-        def run(*args, **kwargs):
-            small = use_numba_threads(_largest(args))
-            try:
-                return kernel(*args, **kwargs)
-            finally:
-                if small:  # the user's own Numba code keeps the user's thread count
-                    use_numba_threads()
-
-        return run
+    blas = blas_single_thread if calls_blas else contextlib.nullcontext
 
     @functools.wraps(kernel)
-    def run_blas(*args, **kwargs):
+    def run(*args, **kwargs):
         small = use_numba_threads(_largest(args))
         try:
-            with blas_single_thread():
+            with blas():
                 return kernel(*args, **kwargs)
         finally:
-            if small:
+            if small:  # the user's own Numba code keeps the user's thread count
                 use_numba_threads()
 
-    return run_blas
+    return run
 
 
 conv_forward = _owned(conv.conv_forward, calls_blas=True)
