@@ -24,6 +24,8 @@ _PADS = ((1, 1), (1, 1))
 # name -> (forced conv strategy or None, call of the CPU host wrapper on the tiny arrays ``a``)
 CPU_ENTRIES = {
     "conv_forward [flat]": ("flat", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
+    "conv_forward [flat, C_out < 4]": (
+        "flat", lambda k, a: k.conv_forward(a.x, a.w[:3], *_GEO1)),
     "conv_forward [direct]": ("direct", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
     "conv_forward [im2col]": ("im2col", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
     "conv_forward [shifted]": ("shifted", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
@@ -35,8 +37,10 @@ CPU_ENTRIES = {
         "im2col", lambda k, a: k.conv_grad_input(a.y2, a.w, a.x.shape, *_GEO2)),
     "conv_grad_weight [flat]": (
         "flat", lambda k, a: k.conv_grad_weight(a.x, a.y1, a.w.shape, *_GEO1)),
-    "conv_grad_weight [flat, odd C_out]": (
+    "conv_grad_weight [flat, C_out 3]": (
         "flat", lambda k, a: k.conv_grad_weight(a.x, a.y1[:, :3], (3, 4, 3, 3), *_GEO1)),
+    "conv_grad_weight [flat, C_out 2]": (
+        "flat", lambda k, a: k.conv_grad_weight(a.x, a.y1[:, :2], (2, 4, 3, 3), *_GEO1)),
     "conv_grad_weight [direct]": (
         "direct", lambda k, a: k.conv_grad_weight(a.x, a.y2, a.w.shape, *_GEO2)),
     "conv_grad_weight [im2col]": (

@@ -109,7 +109,8 @@ def conv_cases(draw, max_nd=3):
     """A small convolution: shapes, stride, (lo, hi) padding, dilation and groups."""
     nd = draw(st.integers(1, max_nd))
     groups = draw(st.integers(1, 3))
-    cig, cog = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    # up to 6 output channels per group: the blocked kernels take them four at a time
+    cig, cog = draw(st.integers(1, 3)), draw(st.integers(1, 6))
     n = draw(st.integers(1, 3))
     unit_stride = draw(st.booleans())  # half the cases take the stride-1 paths
     k, s, d, pads, size = [], [], [], [], []
@@ -300,7 +301,8 @@ def conv_transpose_cases(draw):
     """A ConvTranspose geometry, output_padding < max(stride, dilation) as PyTorch requires."""
     nd = draw(st.integers(1, 3))
     groups = draw(st.integers(1, 2))
-    cig, cog = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    # up to 6 output channels per group: the blocked kernels take them four at a time
+    cig, cog = draw(st.integers(1, 3)), draw(st.integers(1, 6))
     k, s, d, p, op, size = [], [], [], [], [], []
     for _ in range(nd):
         k.append(draw(st.integers(1, 3)))

@@ -132,7 +132,7 @@ def blas_spy(monkeypatch):
 
 @pytest.mark.parametrize(
     "stride, channels",
-    [(1, 32), (2, 32)],  # the shifted-matmul and the im2col strategies: both call BLAS
+    [(1, 64), (2, 32)],  # the shifted-matmul and the im2col strategies: both call BLAS
 )
 def test_blas_single_threaded_inside_conv(blas_spy, stride, channels):
     from threadpoolctl import threadpool_limits
@@ -251,8 +251,8 @@ def test_shifted_conv_splits_tiles_over_threads(monkeypatch):
 
     monkeypatch.setattr(conv, "run_tasks", spy)
     mg.set_num_threads(min(2, _pool_size()))
-    x = mg.randn(48, 32, 10, 10, requires_grad=True)
-    w = mg.randn(32, 32, 3, 3, requires_grad=True)
+    x = mg.randn(48, 64, 10, 10, requires_grad=True)  # 64 channels: the shifted strategy
+    w = mg.randn(64, 64, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     assert calls and max(n for n, _ in calls) > 1
     assert {t for _, t in calls} == {min(2, _pool_size())}

@@ -9,11 +9,14 @@ Arrays are lifted to three spatial dims, ``(N, C, D, H, W)`` (1-D and 2-D get un
 front). :func:`_strategy` picks, per call, one of four ways to do the work
 (benchmarks/RESULTS.md has the measurements):
 
-* ``"flat"`` (stride 1, few channels per group, e.g. depthwise or LeNet): a padded plane is
-  one flat vector, and each kernel tap is one shifted, vectorised multiply-add (or, for the
-  weight gradient, one dot product) over the whole plane; outputs are computed at the padded
-  row width and the extra columns dropped.
-* ``"shifted"`` (stride 1, many channels, forward and input gradient on planes of 8x8
+* ``"flat"`` (stride 1, fewer than 64 channels per group: ResNet's 16- and 32-channel
+  stages, LeNet, depthwise): a padded plane is one flat vector, and each kernel tap is one
+  shifted, vectorised multiply-add (or, for the weight gradient, one dot product) over the
+  whole plane; outputs are computed at the padded row width and the extra columns dropped.
+  From four output channels per group the register-blocked kernels of :mod:`.conv_blocked`
+  run (three taps and four channels per sweep, padding folded in), below that the
+  one-channel kernels of :mod:`.conv_loops`.
+* ``"shifted"`` (stride 1, 64 channels or more, forward and input gradient on planes of 8x8
   outputs or more): the same shifts as BLAS calls, one ``(C_out, KW * C_in) @ (KW * C_in,
   pixels)`` matmul per row of taps on strided views, no column buffer. Only NumPy runs on
   this path; its batch tiles are split over the user's thread count, each thread calling
@@ -23,9 +26,9 @@ front). :func:`_strategy` picks, per call, one of four ways to do the work
   threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding.
 * ``"direct"`` (stride > 1, few channels): row loops in Numba.
 
-The flat and direct kernels read a zero-padded copy of the input. The flat weight gradient
-multiplies the dropped columns by zero, which would turn an inf in ``x`` into NaN; it falls
-back to ``direct`` when ``x`` is not all finite.
+The one-channel flat and the direct kernels read a zero-padded copy of the input. The flat
+weight gradient multiplies the dropped columns by zero, which turns an inf in ``x`` into NaN;
+when its result is not all finite, the direct loops compute it again.
 
 Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)``, ``y (N, C_out, *out)`` with
 ``out = (in + lo + hi - dilation * (k - 1) - 1) // stride + 1`` per spatial dim.
@@ -37,7 +40,7 @@ import numpy as np
 
 from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
-from ._jit import njit_par, prange
+from .conv_blocked import _conv_blocked_fwd_kernel, _conv_blocked_weight_kernel
 from .conv_im2col import im2col_forward, im2col_grad_input, im2col_grad_weight
 from .conv_loops import (
     _conv_flat_fwd_kernel,
@@ -56,8 +59,8 @@ Pairs = tuple[tuple[int, int], ...]
 
 # Where BLAS starts to beat the Numba loops, and the shifted matmuls im2col, measured on the
 # ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
-_SHIFTED_MIN_CHANNELS = 16  # C_in/groups and C_out/groups, stride 1, forward and input
-_IM2COL_MIN_CHANNELS = 32  # the same for the weight gradient
+_SHIFTED_MIN_CHANNELS = 64  # C_in/groups and C_out/groups, stride 1, forward and input
+_IM2COL_MIN_CHANNELS = 64  # the same for the weight gradient
 _SHIFTED_MIN_PIXELS = 64  # output pixels per plane; im2col below (8x8 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
 # Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
@@ -65,6 +68,12 @@ _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride 
 # 3x3 64-channel case of benchmarks/bench_kernels.py and the ResNet-20 layers.
 _SHIFT_TILE_BYTES = 2 * 2**20
 _COL_TILE_BYTES = 2 * 2**20
+# The flat strategy's blocked kernels (conv_blocked.py) take output channels four at a time;
+# with fewer per group (depthwise) the one-channel kernels of conv_loops.py do less work.
+_BLOCKED_MIN_CHANNELS = 4
+# The blocked weight gradient sums chunks of samples in parallel, then adds the partial sums.
+_MAX_WEIGHT_CHUNKS = 16
+_PARTS_BYTES = 2 * 2**20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,9 +105,9 @@ def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) 
     """Pick how to compute ``op`` ('forward', 'input' or 'weight'); see the module doc.
 
     ``npix`` is the number of output pixels per sample and channel. Stride 1: the Numba
-    loops for few channels (per group); otherwise the shifted matmuls for the forward and
+    loops below 64 channels (per group); from there the shifted matmuls for the forward and
     input gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, im2col on smaller
-    planes and for the weight gradient (which keeps the Numba loops below 32 channels).
+    planes and for the weight gradient.
     Stride > 1: im2col once the column buffer feeds a big enough matmul, the direct Numba
     loops otherwise.
     """
@@ -109,26 +118,6 @@ def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) 
     if min(cig, cog) < _SHIFTED_MIN_CHANNELS:
         return "flat"
     return "shifted" if npix >= _SHIFTED_MIN_PIXELS else "im2col"
-
-
-@njit_par
-def _finite_fwd_kernel(planes, flags):
-    # planes (P, L) -> flags (P,): 1 where every value of the plane is finite.
-    # prange over planes p: each flag has one writer (no reduction across threads).
-    for p in prange(planes.shape[0]):
-        row = planes[p]
-        ok = 1
-        for i in range(row.shape[0]):
-            if not np.isfinite(row[i]):
-                ok = 0
-        flags[p] = ok
-
-
-def _all_finite(a5: np.ndarray) -> bool:
-    """Whether ``a5`` holds no inf/NaN (the flat weight paths multiply some cells by 0)."""
-    flags = np.empty(a5.shape[0] * a5.shape[1], dtype=np.uint8)
-    _finite_fwd_kernel(a5.reshape(flags.shape[0], -1), flags)
-    return bool(flags.all())
 
 
 def _pad5(a5: np.ndarray, lo: tuple, hi: tuple) -> np.ndarray:
@@ -156,6 +145,65 @@ def _tap_offsets(k5, d, plane, base=(0, 0, 0), flip=False) -> np.ndarray:
                 offs[t] = (pos[0] * plane[1] + pos[1]) * plane[2] + pos[2]
                 t += 1
     return offs
+
+
+def _in_threes(offs: np.ndarray) -> np.ndarray:
+    """The tap offsets padded to a multiple of three, as the blocked kernels take them: the
+    extra taps repeat the first offset (their weights are zero, see :func:`_weights_in_threes`;
+    their weight-gradient cells are dropped)."""
+    offs3 = np.full(-(-len(offs) // 3) * 3, offs[0], dtype=offs.dtype)
+    offs3[: len(offs)] = offs
+    return offs3
+
+
+def _weights_in_threes(wk: np.ndarray) -> np.ndarray:
+    """``wk (C_out, C/g, T)`` with zero weights appended up to a multiple of three taps."""
+    wk3 = np.zeros(wk.shape[:2] + (-(-wk.shape[2] // 3) * 3,), dtype=wk.dtype)
+    wk3[..., : wk.shape[2]] = wk
+    return wk3
+
+
+def _flat_forward(src5, wk, offs, out5, groups, lo, hi):
+    """Stride-1 correlation of ``src5`` (padded by ``lo``/``hi``) on the flat planes: the
+    blocked kernel from four output channels per group, the one-channel kernel below."""
+    plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    if wk.shape[0] // groups >= _BLOCKED_MIN_CHANNELS:
+        _conv_blocked_fwd_kernel(
+            src5, _weights_in_threes(wk), _in_threes(offs), out5, groups, *lo, *plane
+        )
+        return
+    srcp5 = _pad5(src5, lo, hi)
+    flat = srcp5.reshape(srcp5.shape[:2] + (-1,))
+    _conv_flat_fwd_kernel(flat, wk, offs, out5, groups, *plane[1:])
+
+
+def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
+    """Stride-1 weight gradient ``(C_out, C_in/g, taps)`` on the flat planes: the blocked
+    kernel from four output channels per group (partial sums over chunks of samples, added
+    in order), the one- and two-channel kernels below."""
+    nb = x5.shape[0]
+    c_out, cig, taps = shape3
+    plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    offs = _tap_offsets(k5, d, plane)
+    if c_out // groups >= _BLOCKED_MIN_CHANNELS:
+        offs3 = _in_threes(offs)
+        nj = _weight_chunks(nb, c_out * cig * len(offs3) * x5.itemsize)
+        parts = np.empty((nj, c_out, cig, len(offs3)), dtype=x5.dtype)
+        _conv_blocked_weight_kernel(x5, gy5, offs3, parts, groups, -(-nb // nj), *lo, *plane)
+        return parts.sum(axis=0)[..., :taps]
+    xp5 = _pad5(x5, lo, hi)
+    gw3 = np.empty(shape3, dtype=x5.dtype)
+    src = xp5.reshape(xp5.shape[:2] + (-1,))
+    two = (c_out // groups) % 2 == 0
+    kernel = _conv_flat_weight2_bwd_kernel if two else _conv_flat_weight_bwd_kernel
+    kernel(src, gy5, offs, gw3, groups, *plane[1:])
+    return gw3
+
+
+def _weight_chunks(nb: int, part_bytes: int) -> int:
+    """How many chunks of samples the blocked weight gradient sums separately: up to 16,
+    their partial sums within ``_PARTS_BYTES``. Fixed by the shapes, not the thread count."""
+    return max(1, min(nb, _MAX_WEIGHT_CHUNKS, max(2, _PARTS_BYTES // max(part_bytes, 1))))
 
 
 def _tile(nb: int, per_sample_bytes: int, budget: int) -> int:
@@ -280,13 +328,11 @@ def conv_forward(
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
         im2col_forward(x5, w5, y5, (s, lo, d), groups, nt)
         return y5.reshape((nb, c_out) + out5[3 - nd :])
-    xp5 = _pad5(x5, lo, hi)
     if how == "flat":
         offs = _tap_offsets(k5, d, plane)
-        src = xp5.reshape(xp5.shape[:2] + (-1,))
-        _conv_flat_fwd_kernel(src, w5.reshape(c_out, cig, taps), offs, y5, groups, *plane[1:])
+        _flat_forward(x5, w5.reshape(c_out, cig, taps), offs, y5, groups, lo, hi)
     else:
-        _conv_fwd_kernel(xp5, w5, y5, *s, *d, groups)
+        _conv_fwd_kernel(_pad5(x5, lo, hi), w5, y5, *s, *d, groups)
     return y5.reshape((nb, c_out) + out5[3 - nd :])
 
 
@@ -333,9 +379,7 @@ def conv_grad_input(
             offs = _tap_offsets(k5, d, plane, base, flip=True)
             wsw = w5.reshape(groups, cog, cig, taps).transpose(0, 2, 1, 3)
             wk = np.ascontiguousarray(wsw).reshape(c_in, cog, taps)
-            gyp5 = _pad5(gy5, glo, ghi)
-            src = gyp5.reshape(gyp5.shape[:2] + (-1,))
-            _conv_flat_fwd_kernel(src, wk, offs, gx5, groups, *plane[1:])
+            _flat_forward(gy5, wk, offs, gx5, groups, glo, ghi)
         else:
             # rows of flipped taps; block b of a row is the tap kw = KW - 1 - b, shifted b * dw
             w6 = w5.reshape((groups, cog, cig) + k5)[..., ::-1, ::-1, ::-1]
@@ -376,22 +420,17 @@ def conv_grad_weight(
     cog = c_out // groups
     out5 = gy5.shape[2:]
     how = _strategy("weight", s, cig, cog, taps, int(np.prod(out5)))
-    if how == "flat" and not _all_finite(x5):
-        # it multiplies the dropped columns of the wide layout by 0, and 0 * inf is NaN
-        how = "direct"
     if how in ("im2col", "shifted"):  # no shifted weight gradient: im2col measured faster
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
         gw = im2col_grad_weight(x5, gy5, k5, (s, lo, d), groups, nt)
         return gw.reshape(tuple(w_shape))
-    xp5 = _pad5(x5, lo, hi)
     if how == "flat":
-        plane = xp5.shape[2:]
-        gw3 = np.empty((c_out, cig, taps), dtype=x.dtype)
-        src = xp5.reshape(xp5.shape[:2] + (-1,))
-        offs = _tap_offsets(k5, d, plane)
-        kernel = _conv_flat_weight2_bwd_kernel if cog % 2 == 0 else _conv_flat_weight_bwd_kernel
-        kernel(src, gy5, offs, gw3, groups, *plane[1:])
-        return gw3.reshape(tuple(w_shape))
+        gw3 = _flat_weight(x5, gy5, k5, d, lo, hi, (c_out, cig, taps), groups)
+        # The flat kernels multiply the dropped columns of the wide layout by zero: an inf
+        # or NaN in x turns those into NaN. A finite result met none; otherwise the direct
+        # loops below, which have no dropped columns, compute it again.
+        if np.isfinite(gw3).all():
+            return gw3.reshape(tuple(w_shape))
     gw5 = np.empty(w5_shape, dtype=x.dtype)
-    _conv_weight_bwd_kernel(xp5, gy5, gw5, *s, *d, groups)
+    _conv_weight_bwd_kernel(_pad5(x5, lo, hi), gy5, gw5, *s, *d, groups)
     return gw5.reshape(tuple(w_shape))

@@ -1,0 +1,162 @@
+"""Register-blocked loop kernels of the ``"flat"`` convolution strategy, stride 1.
+
+A zero-padded input plane is one flat vector, and an output plane is computed at the padded
+row width (the extra columns are dropped): each kernel tap is then a plain shift, and one
+sweep over a plane is a long, contiguous, vectorisable loop. These kernels take three taps
+and four output channels per sweep: each loaded input vector feeds twelve multiply-adds, and
+the twelve weights stay in registers, which is what makes the sweep compute-bound rather than
+load-bound. Taps come padded to a multiple of three (zero weights at a repeated offset) and
+output channels in blocks of four (the last block of a group repeats its last channel, which
+computes the same sums twice and writes them once).
+
+The padding is done here, into a per-job buffer, not by a separate pass over the input: a
+job owns one sample (forward) or one chunk of samples (weight gradient), and pads it while
+it is in cache. ``minigrad._backends.cpu.conv`` chooses these kernels for few channels per
+group at stride 1, where they beat BLAS (benchmarks/RESULTS.md), and computes the input
+gradient of a stride-1 convolution as :func:`_conv_blocked_fwd_kernel` on the output
+gradient with the flipped kernel.
+
+Shape: ``x (N, C, D, H, W)``; ``wk (C_out, C / groups, T)`` with ``T % 3 == 0``; ``offs (T,)``
+the flat offset of each tap in a padded plane ``(PD, PH, PW)``; the input sits at ``lo`` in it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit_inline, njit_par, prange
+
+__all__ = ["_conv_blocked_fwd_kernel", "_conv_blocked_weight_kernel"]
+
+
+@njit_inline
+def _pad_into(buf, src, ld, lh, lw, ph, pw):
+    # src (C, D, H, W) -> the interior of buf (C, PD*PH*PW) at (ld, lh, lw); borders untouched
+    for c in range(src.shape[0]):
+        for d in range(src.shape[1]):
+            for h in range(src.shape[2]):
+                row = buf[c, ((ld + d) * ph + lh + h) * pw + lw :]
+                line = src[c, d, h]
+                for w in range(src.shape[3]):
+                    row[w] = line[w]
+
+
+@njit_inline
+def _block(c0, i, last):
+    # channel i of the block starting at c0, clamped to the group's last channel
+    return min(c0 + i, last)
+
+
+@njit_inline
+def _add_taps(cells, a, b, c):
+    # three consecutive taps of one weight-gradient row
+    cells[0] += a
+    cells[1] += b
+    cells[2] += c
+
+
+@njit_par
+def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
+    # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW)
+    # prange over (n, group): the job pads its sample's channels once and owns its outputs.
+    nb = x.shape[0]
+    c_out, csg, taps = wk.shape
+    od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
+    span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
+    cog = c_out // groups
+    for job in prange(nb * groups):
+        b = job // groups
+        g = job % groups
+        buf = np.zeros((csg, pd * ph * pw), dtype=x.dtype)
+        _pad_into(buf, x[b, g * csg : (g + 1) * csg], ld, lh, lw, ph, pw)
+        acc = np.empty((4, span), dtype=y.dtype)
+        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+        last = (g + 1) * cog - 1
+        for c0 in range(g * cog, last + 1, 4):
+            k0 = c0
+            k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
+            acc[:] = 0.0
+            for cl in range(csg):
+                plane = buf[cl]
+                for t in range(0, taps, 3):
+                    s0 = plane[offs[t] : offs[t] + span]
+                    s1 = plane[offs[t + 1] : offs[t + 1] + span]
+                    s2 = plane[offs[t + 2] : offs[t + 2] + span]
+                    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
+                    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
+                    w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
+                    w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
+                    for j in range(span):
+                        v0, v1, v2 = s0[j], s1[j], s2[j]
+                        a0[j] += w00 * v0 + w01 * v1 + w02 * v2
+                        a1[j] += w10 * v0 + w11 * v1 + w12 * v2
+                        a2[j] += w20 * v0 + w21 * v1 + w22 * v2
+                        a3[j] += w30 * v0 + w31 * v1 + w32 * v2
+            for i in range(min(4, last + 1 - c0)):
+                for od in range(od_):
+                    for oh in range(oh_):
+                        row = acc[i, (od * ph + oh) * pw :]
+                        orow = y[b, c0 + i, od, oh]
+                        for ow in range(ow_):
+                            orow[ow] = row[ow]
+
+
+@njit_par
+def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, pd, ph, pw):
+    # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
+    # prange over chunks of ``chunk`` samples: job j sums its samples, in order, into parts[j]
+    # (the caller adds the parts in order, so no result depends on the thread count). A job
+    # pads each sample's x and lays its gy out at the padded width (zeros in the extra
+    # columns), then every (block, channel, tap triple) is twelve dot products in one sweep.
+    nb, c_in = x.shape[0], x.shape[1]
+    nj, c_out, cig, taps = parts.shape
+    od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
+    span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
+    cog = c_out // groups
+    zero = parts.dtype.type(0)
+    for job in prange(nj):
+        acc = parts[job]
+        acc[:] = 0.0
+        xb = np.zeros((c_in, pd * ph * pw), dtype=x.dtype)
+        gb = np.zeros((c_out, span), dtype=gy.dtype)
+        for b in range(job * chunk, min(nb, job * chunk + chunk)):
+            _pad_into(xb, x[b], ld, lh, lw, ph, pw)
+            _pad_into(gb, gy[b], 0, 0, 0, ph, pw)
+            for g in range(groups):
+                last = (g + 1) * cog - 1
+                for c0 in range(g * cog, last + 1, 4):
+                    k0 = c0
+                    k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
+                    e0, e1, e2, e3 = gb[k0], gb[k1], gb[k2], gb[k3]
+                    for cl in range(cig):
+                        plane = xb[g * cig + cl]
+                        for t in range(0, taps, 3):
+                            s0 = plane[offs[t] : offs[t] + span]
+                            s1 = plane[offs[t + 1] : offs[t + 1] + span]
+                            s2 = plane[offs[t + 2] : offs[t + 2] + span]
+                            p00 = p01 = p02 = p10 = p11 = p12 = zero
+                            p20 = p21 = p22 = p30 = p31 = p32 = zero
+                            for j in range(span):
+                                v0, v1, v2 = s0[j], s1[j], s2[j]
+                                f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
+                                p00 += f0 * v0
+                                p01 += f0 * v1
+                                p02 += f0 * v2
+                                p10 += f1 * v0
+                                p11 += f1 * v1
+                                p12 += f1 * v2
+                                p20 += f2 * v0
+                                p21 += f2 * v1
+                                p22 += f2 * v2
+                                p30 += f3 * v0
+                                p31 += f3 * v1
+                                p32 += f3 * v2
+                            # a repeated channel of the last block adds into its own cells
+                            # only once: k1..k3 equal to an earlier channel are skipped
+                            _add_taps(acc[k0, cl, t:], p00, p01, p02)
+                            if k1 != k0:
+                                _add_taps(acc[k1, cl, t:], p10, p11, p12)
+                            if k2 != k1:
+                                _add_taps(acc[k2, cl, t:], p20, p21, p22)
+                            if k3 != k2:
+                                _add_taps(acc[k3, cl, t:], p30, p31, p32)
