@@ -28,6 +28,8 @@ CPU_ENTRIES = {
         "flat", lambda k, a: k.conv_forward(a.x, a.w[:3], *_GEO1)),
     "conv_forward [direct]": ("direct", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
     "conv_forward [im2col]": ("im2col", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
+    "conv_forward [im2col, stride 1]": (
+        "im2col", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
     "conv_forward [shifted]": ("shifted", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
     "conv_grad_input [flat]": (
         "flat", lambda k, a: k.conv_grad_input(a.y1, a.w, a.x.shape, *_GEO1)),

@@ -251,14 +251,14 @@ def test_shifted_conv_splits_tiles_over_threads(monkeypatch):
 
     monkeypatch.setattr(conv, "run_tasks", spy)
     mg.set_num_threads(min(2, _pool_size()))
-    x = mg.randn(48, 64, 10, 10, requires_grad=True)  # 64 channels: the shifted strategy
+    x = mg.randn(48, 64, 16, 16, requires_grad=True)  # 64 channels, 16x16: shifted matmuls
     w = mg.randn(64, 64, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     assert calls and max(n for n, _ in calls) > 1
     assert {t for _, t in calls} == {min(2, _pool_size())}
 
 
-@pytest.mark.parametrize("stride, channels, size", [(2, 16, 16), (1, 64, 7)])  # small planes
+@pytest.mark.parametrize("stride, channels, size", [(2, 32, 16), (1, 64, 7)])  # small planes
 def test_im2col_conv_splits_tiles_over_threads(monkeypatch, stride, channels, size):
     from minigrad._backends.cpu import conv_im2col
 
@@ -282,9 +282,10 @@ def test_im2col_conv_splits_tiles_over_threads(monkeypatch, stride, channels, si
 # --- identical results for 1 and 2 threads ------------------------------------------------
 
 
-def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3):
+def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3, size=10):
     rng = np.random.default_rng(seed)
-    x = mg.tensor(rng.standard_normal((batch, c_in, 10, 10), dtype=np.float32), requires_grad=True)
+    x = rng.standard_normal((batch, c_in, size, size), dtype=np.float32)
+    x = mg.tensor(x, requires_grad=True)
     w = mg.tensor(
         rng.standard_normal((c_out, c_in // groups, 3, 3), dtype=np.float32), requires_grad=True
     )
@@ -295,40 +296,49 @@ def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3):
 
 @two_threads
 @pytest.mark.parametrize(
-    "c_in, c_out, stride, groups, batch",
+    "c_in, c_out, stride, groups, batch, size",
     [
-        (3, 8, 1, 1, 3),
-        (32, 32, 1, 1, 3),
-        (32, 32, 1, 1, 48),  # several batch tiles, split over the threads
-        (4, 4, 2, 1, 3),
-        (32, 32, 2, 1, 3),
-        (16, 16, 1, 16, 3),
-        (32, 32, 2, 1, 48),  # im2col in many tiles (the weight gradient sums them in chunks)
-        (4, 6, 2, 2, 11),  # im2col with groups and a short last tile
-        (8, 128, 2, 1, 5),  # im2col, whole-batch weight gradient in blocks of channels
+        (3, 8, 1, 1, 3, 10),
+        (32, 32, 1, 1, 48, 10),  # the blocked kernels; the weight gradient in chunks
+        (64, 64, 1, 1, 3, 16),
+        (64, 64, 1, 1, 48, 16),  # several batch tiles, split over the threads
+        (4, 3, 2, 1, 3, 10),
+        (32, 32, 2, 1, 3, 10),
+        (16, 16, 1, 16, 3, 10),
+        (32, 32, 2, 1, 48, 10),  # im2col in many tiles (the weight gradient sums them in chunks)
+        (16, 6, 2, 2, 11, 10),  # im2col with groups and a short last tile
+        (32, 128, 2, 1, 5, 10),  # im2col, whole-batch weight gradient in blocks of channels
     ],
     ids=[
         "flat",
+        "flat-blocked",
         "shifted",
         "shifted-tiles",
         "direct",
         "im2col",
-        "depthwise",
+        "flat-depthwise",
         "im2col-tiles",
         "im2col-groups",
         "im2col-whole",
     ],
 )
-def test_conv_identical_for_1_and_2_threads(monkeypatch, c_in, c_out, stride, groups, batch):
+def test_conv_identical_for_1_and_2_threads(
+    request, monkeypatch, c_in, c_out, stride, groups, batch, size
+):
     from minigrad._backends.cpu import conv
 
     monkeypatch.setattr(conv, "_COL_TILE_BYTES", 50_000)  # a few samples per im2col tile
+    picked = []
+    real = conv._strategy
+    monkeypatch.setattr(conv, "_strategy", lambda *a: picked.append(real(*a)) or picked[-1])
     mg.set_num_threads(1)
-    one = _conv_case(7, c_in, c_out, stride, groups, batch)
+    one = _conv_case(7, c_in, c_out, stride, groups, batch, size)
     mg.set_num_threads(2)
-    two = _conv_case(7, c_in, c_out, stride, groups, batch)
+    two = _conv_case(7, c_in, c_out, stride, groups, batch, size)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+    # the case takes the strategy it is named after (forward, input or weight gradient)
+    assert request.node.callspec.id.split("-")[0] in picked
 
 
 def _train(threads: int, model: str):

@@ -61,7 +61,7 @@ Pairs = tuple[tuple[int, int], ...]
 # ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
 _SHIFTED_MIN_CHANNELS = 64  # C_in/groups and C_out/groups, stride 1, forward and input
 _IM2COL_MIN_CHANNELS = 64  # the same for the weight gradient
-_SHIFTED_MIN_PIXELS = 64  # output pixels per plane; im2col below (8x8 planes and smaller)
+_SHIFTED_MIN_PIXELS = 256  # output pixels per plane; im2col below (14x14 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
 # Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
 # accumulation adds and im2col's unfolded columns then run from cache). Measured on the
@@ -107,9 +107,8 @@ def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) 
     ``npix`` is the number of output pixels per sample and channel. Stride 1: the Numba
     loops below 64 channels (per group); from there the shifted matmuls for the forward and
     input gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, im2col on smaller
-    planes and for the weight gradient.
-    Stride > 1: im2col once the column buffer feeds a big enough matmul, the direct Numba
-    loops otherwise.
+    planes and for the weight gradient. Stride > 1: im2col once the column buffer feeds a
+    big enough matmul, the direct Numba loops otherwise.
     """
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
@@ -147,6 +146,11 @@ def _tap_offsets(k5, d, plane, base=(0, 0, 0), flip=False) -> np.ndarray:
     return offs
 
 
+def _padded_plane(shape5, lo, hi) -> tuple:
+    """The spatial dims of ``shape5`` padded by ``lo`` before and ``hi`` after."""
+    return tuple(shape5[2 + i] + lo[i] + hi[i] for i in range(3))
+
+
 def _in_threes(offs: np.ndarray) -> np.ndarray:
     """The tap offsets padded to a multiple of three, as the blocked kernels take them: the
     extra taps repeat the first offset (their weights are zero, see :func:`_weights_in_threes`;
@@ -163,14 +167,15 @@ def _weights_in_threes(wk: np.ndarray) -> np.ndarray:
     return wk3
 
 
-def _flat_forward(src5, wk, offs, out5, groups, lo, hi):
-    """Stride-1 correlation of ``src5`` (padded by ``lo``/``hi``) on the flat planes: the
-    blocked kernel from four output channels per group, the one-channel kernel below."""
-    plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=False):
+    """Stride-1 correlation of ``src5`` (padded by ``lo``/``hi``) with the taps ``wk (C_out,
+    C/g, T)`` on the flat planes: the blocked kernel from four output channels per group, the
+    one-channel kernel below. ``base``/``flip``: see :func:`_tap_offsets`."""
+    plane = _padded_plane(src5.shape, lo, hi)
+    offs = _tap_offsets(k5, d, plane, base, flip)
     if wk.shape[0] // groups >= _BLOCKED_MIN_CHANNELS:
-        _conv_blocked_fwd_kernel(
-            src5, _weights_in_threes(wk), _in_threes(offs), out5, groups, *lo, *plane
-        )
+        wk3, offs3 = _weights_in_threes(wk), _in_threes(offs)
+        _conv_blocked_fwd_kernel(src5, wk3, offs3, out5, groups, *lo, *plane)
         return
     srcp5 = _pad5(src5, lo, hi)
     flat = srcp5.reshape(srcp5.shape[:2] + (-1,))
@@ -183,13 +188,14 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
     in order), the one- and two-channel kernels below."""
     nb = x5.shape[0]
     c_out, cig, taps = shape3
-    plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    plane = _padded_plane(x5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane)
     if c_out // groups >= _BLOCKED_MIN_CHANNELS:
         offs3 = _in_threes(offs)
         nj = _weight_chunks(nb, c_out * cig * len(offs3) * x5.itemsize)
         parts = np.empty((nj, c_out, cig, len(offs3)), dtype=x5.dtype)
-        _conv_blocked_weight_kernel(x5, gy5, offs3, parts, groups, -(-nb // nj), *lo, *plane)
+        chunk = -(-nb // nj)
+        _conv_blocked_weight_kernel(x5, gy5, offs3, parts, groups, chunk, *lo, *plane)
         return parts.sum(axis=0)[..., :taps]
     xp5 = _pad5(x5, lo, hi)
     gw3 = np.empty(shape3, dtype=x5.dtype)
@@ -245,7 +251,7 @@ def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
     Tiles do not depend on the thread count, so neither does the result.
     """
     nb, c_src, d_, h_, w_ = src5.shape
-    plane = tuple(src5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    plane = _padded_plane(src5.shape, lo, hi)
     pl = plane[0] * plane[1] * plane[2]
     c_out = out5.shape[1]
     od_, oh_, ow_ = out5.shape[2:]
@@ -315,7 +321,7 @@ def conv_forward(
     cog = c_out // groups
     out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
     y5 = np.empty((nb, c_out) + out5, dtype=x.dtype)
-    plane = tuple(x5.shape[2 + i] + lo[i] + hi[i] for i in range(3))
+    plane = _padded_plane(x5.shape, lo, hi)
     how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)))
     if how == "shifted":
         # (groups, KD*KH, cog, KW*cig): one matrix per row of taps, blocks ordered by kw
@@ -329,8 +335,7 @@ def conv_forward(
         im2col_forward(x5, w5, y5, (s, lo, d), groups, nt)
         return y5.reshape((nb, c_out) + out5[3 - nd :])
     if how == "flat":
-        offs = _tap_offsets(k5, d, plane)
-        _flat_forward(x5, w5.reshape(c_out, cig, taps), offs, y5, groups, lo, hi)
+        _flat_forward(x5, w5.reshape(c_out, cig, taps), k5, d, y5, groups, lo, hi)
     else:
         _conv_fwd_kernel(_pad5(x5, lo, hi), w5, y5, *s, *d, groups)
     return y5.reshape((nb, c_out) + out5[3 - nd :])
@@ -376,10 +381,9 @@ def conv_grad_input(
         plane = tuple(out5[i] + glo[i] + ghi[i] for i in range(3))
         base = tuple(lo[i] - shift[i] for i in range(3))
         if how == "flat":
-            offs = _tap_offsets(k5, d, plane, base, flip=True)
             wsw = w5.reshape(groups, cog, cig, taps).transpose(0, 2, 1, 3)
             wk = np.ascontiguousarray(wsw).reshape(c_in, cog, taps)
-            _flat_forward(gy5, wk, offs, gx5, groups, glo, ghi)
+            _flat_forward(gy5, wk, k5, d, gx5, groups, glo, ghi, base=base, flip=True)
         else:
             # rows of flipped taps; block b of a row is the tap kw = KW - 1 - b, shifted b * dw
             w6 = w5.reshape((groups, cog, cig) + k5)[..., ::-1, ::-1, ::-1]

@@ -107,6 +107,47 @@ def _unfold_kernel(x, cols, n0, j0, m, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo
 
 
 @njit_seq
+def _unfold_strided_kernel(
+    x, cols, n0, j0, m, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw
+):
+    # As _unfold_kernel, for stride > 1: each sample is first copied into a zero-padded
+    # buffer (in cache), and the strided rows are then gathered without border tests.
+    c_in, ind, inh, inw = x.shape[1], x.shape[2], x.shape[3], x.shape[4]
+    od_, oh_, ow_ = cols.shape[2], cols.shape[3], cols.shape[4]
+    taps = kd_ * kh_ * kw_
+    pd_ = max(lo_d + ind, (od_ - 1) * sd + (kd_ - 1) * dd + 1)
+    ph_ = max(lo_h + inh, (oh_ - 1) * sh + (kh_ - 1) * dh + 1)
+    pw_ = max(lo_w + inw, (ow_ - 1) * sw + (kw_ - 1) * dw + 1)
+    buf = np.zeros((c_in, pd_, ph_, pw_), dtype=x.dtype)
+    for j in range(m):
+        for ci in range(c_in):
+            for d in range(ind):
+                for h in range(inh):
+                    line = x[n0 + j, ci, d, h]
+                    row = buf[ci, lo_d + d, lo_h + h, lo_w:]
+                    for w in range(inw):
+                        row[w] = line[w]
+        for ci in range(c_in):
+            for kd in range(kd_):
+                for kh in range(kh_):
+                    for kw in range(kw_):
+                        out = cols[ci * taps + (kd * kh_ + kh) * kw_ + kw, j0 + j]
+                        for od in range(od_):
+                            plane = buf[ci, od * sd + kd * dd]
+                            for oh in range(oh_):
+                                row = plane[oh * sh + kh * dh, kw * dw :]
+                                orow = out[od, oh]
+                                for ow in range(ow_):
+                                    orow[ow] = row[ow * sw]
+
+
+def _unfold(x5, cols, n0, j0, m, k5, s, lo, d):
+    """Unfold samples ``n0 .. n0 + m`` of ``x5`` into columns ``j0 .. j0 + m`` of ``cols``."""
+    kernel = _unfold_kernel if s == (1, 1, 1) else _unfold_strided_kernel
+    kernel(x5, cols, n0, j0, m, *k5, *s, *lo, *d)
+
+
+@njit_seq
 def _fold_kernel(cols, gx, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, dh, dw):
     # cols (C_in*taps, m, OD, OH, OW) -> gx (N, C_in, D, H, W) for samples n0 .. n0+m (col2im)
     # serial (one tile per thread owns its samples of gx); cols is read in order, and each
@@ -193,7 +234,7 @@ def im2col_forward(x5, w5, y5, geo, groups, nt):
         n0 = i * nt
         m = min(nb, n0 + nt) - n0
         cols = _columns(cols_buf, x5.shape[1] * kdim // cig, m, out5)
-        _unfold_kernel(x5, cols, n0, 0, m, *k5, *s, *lo, *d)
+        _unfold(x5, cols, n0, 0, m, k5, s, lo, d)
         cg = cols.reshape(groups, kdim, m * npix)
         yt = y_buf[: c_out * m * npix].reshape(groups, cog, m * npix)
         for g in range(groups):
@@ -255,7 +296,7 @@ def _grad_weight_whole(x5, gy5, k5, geo, groups, nt):
 
     def unfold(i, slot):
         n0 = i * nt
-        _unfold_kernel(x5, cols, n0, n0, min(nb, n0 + nt) - n0, *k5, *s, *lo, *d)
+        _unfold(x5, cols, n0, n0, min(nb, n0 + nt) - n0, k5, s, lo, d)
 
     run_tasks(unfold, n_tiles, n_threads)
     gyg = np.ascontiguousarray(gy5.transpose(1, 0, 2, 3, 4)).reshape(groups, cog, nb * npix)
@@ -306,7 +347,7 @@ def im2col_grad_weight(x5, gy5, k5, geo, groups, nt):
             n0 = i * nt
             m = min(nb, n0 + nt) - n0
             cols = _columns(cols_buf, c_in * taps, m, out5)
-            _unfold_kernel(x5, cols, n0, 0, m, *k5, *s, *lo, *d)
+            _unfold(x5, cols, n0, 0, m, k5, s, lo, d)
             gyt = g_buf[: c_out * m * npix].reshape((c_out, m) + out5)
             gyt[...] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
             gyg = gyt.reshape(groups, cog, m * npix)
