@@ -28,8 +28,8 @@ CPU_ENTRIES = {
         "flat", lambda k, a: k.conv_forward(a.x, a.w[:3], *_GEO1)),
     "conv_forward [direct]": ("direct", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
     "conv_forward [im2col]": ("im2col", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
-    "conv_forward [im2col, stride 1]": (
-        "im2col", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
+    "conv_forward [im2col, 16x16]": (
+        "im2col", lambda k, a: k.conv_forward(a.x16, a.w, *_GEO1)),
     "conv_forward [shifted]": ("shifted", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
     "conv_grad_input [flat]": (
         "flat", lambda k, a: k.conv_grad_input(a.y1, a.w, a.x.shape, *_GEO1)),
@@ -76,11 +76,13 @@ CPU_ENTRIES = {
 
 
 class _Arrays:
-    """The tiny inputs of the entries: x (2, 4, 8, 8), w (4, 4, 3, 3) and gradients."""
+    """The tiny inputs of the entries: x (2, 4, 8, 8), x16 (1, 4, 16, 16), w (4, 4, 3, 3)
+    and gradients."""
 
     def __init__(self, dtype):
         rng = np.random.default_rng(0)
         self.x = rng.standard_normal((2, 4, 8, 8)).astype(dtype)
+        self.x16 = rng.standard_normal((1, 4, 16, 16)).astype(dtype)  # rows of 16: wide unfold
         self.w = rng.standard_normal((4, 4, 3, 3)).astype(dtype)
         self.y1 = rng.standard_normal((2, 4, 8, 8)).astype(dtype)
         self.y2 = rng.standard_normal((2, 4, 4, 4)).astype(dtype)
