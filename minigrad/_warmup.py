@@ -31,6 +31,11 @@ CPU_ENTRIES = {
     "conv_forward [im2col, 16x16]": (
         "im2col", lambda k, a: k.conv_forward(a.x16, a.w, *_GEO1)),
     "conv_forward [shifted]": ("shifted", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
+    "conv_forward [winograd]": ("winograd", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
+    "conv_grad_input [winograd]": (
+        "winograd", lambda k, a: k.conv_grad_input(a.y1, a.w, a.x.shape, *_GEO1)),
+    "conv_grad_weight [winograd]": (
+        "winograd", lambda k, a: k.conv_grad_weight(a.x, a.y1, a.w.shape, *_GEO1)),
     "conv_grad_input [flat]": (
         "flat", lambda k, a: k.conv_grad_input(a.y1, a.w, a.x.shape, *_GEO1)),
     "conv_grad_input [direct]": (

@@ -58,8 +58,9 @@ ADAPTIVE_MAX_REF = {
 # "flat" and "shifted" force the stride-1 strategies (with direct / im2col for stride > 1;
 # the weight gradient has no shifted form and takes im2col); "direct" and "im2col" force
 # those everywhere; "tiles" is "shifted" with batch tiles of two samples, so that a short
-# last tile occurs on the shifted and im2col paths.
-KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles")
+# last tile occurs on the shifted and im2col paths; "winograd" forces Winograd F(2x2, 3x3)
+# where it fits and im2col elsewhere.
+KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles", "winograd")
 
 
 @contextlib.contextmanager
@@ -72,6 +73,8 @@ def strategy(kind: str):
         conv_mod._strategy = lambda op, s, *a: "shifted" if all(v == 1 for v in s) else "im2col"
     elif kind in ("direct", "im2col"):
         conv_mod._strategy = lambda *a: kind
+    elif kind == "winograd":  # where the geometry fits (3x3, stride 1, 2-D), im2col elsewhere
+        conv_mod._strategy = lambda *a: "winograd"
     if kind == "tiles":
         conv_mod._tile = lambda nb, *args: min(nb, 2)
     try:
@@ -294,6 +297,61 @@ def test_conv_adjoint_identities(kind, case):
     a, b, c = np.sum(y * gy), np.sum(x * gx), np.sum(w * gw)
     close(b, a, 1e-10)
     close(c, a, 1e-10)
+
+
+@st.composite
+def winograd_cases(draw):
+    """A 2-D 3x3 stride-1 convolution that Winograd F(2x2, 3x3) computes: odd and even
+    planes (partial tiles), padding 0-2 on each side, planes smaller than a tile."""
+    pads = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    size = [draw(st.integers(max(1, 3 - sum(p)), 9)) for p in pads]
+    return dict(
+        x_shape=(draw(st.integers(1, 3)), draw(st.integers(1, 4)), *size),
+        w_shape=(draw(st.integers(1, 4)), 0, 3, 3),
+        padding=pads,
+        seed=draw(st.integers(0, 2**31 - 1)),
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=winograd_cases())
+def test_winograd_matches_reference_and_its_adjoints(case):
+    rng = rng_for(case["seed"])
+    x = rng.standard_normal(case["x_shape"])
+    w = rng.standard_normal((case["w_shape"][0], x.shape[1], 3, 3))
+    geo = ((1, 1), case["padding"], (1, 1), 1)
+    with strategy("winograd"):
+        y = conv_forward(x, w, *geo)
+        gy = rng.standard_normal(y.shape)
+        gx = conv_grad_input(gy, w, x.shape, *geo)
+        gw = conv_grad_weight(x, gy, w.shape, *geo)
+    close(y, ref.conv2d(x, w, None, 1, case["padding"], 1, 1))
+    with strategy("direct"):
+        close(gx, conv_grad_input(gy, w, x.shape, *geo))
+        close(gw, conv_grad_weight(x, gy, w.shape, *geo))
+
+
+def test_winograd_runs_where_it_fits_and_nowhere_else():
+    # ResNet's 64-channel 3x3 layers take it (the weight gradient from 14x14 planes); other
+    # geometries, and a forced "winograd" that does not fit, do not
+    assert conv_mod._strategy("forward", (1, 1, 1), 64, 64, 9, 64, True) == "winograd"
+    assert conv_mod._strategy("input", (1, 1, 1), 64, 64, 9, 64, True) == "winograd"
+    assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 64, True) == "im2col"
+    assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 196, True) == "winograd"
+    assert conv_mod._strategy("forward", (1, 1, 1), 16, 16, 9, 1024, True) == "flat"
+    fits = conv_mod._fits_winograd
+    assert fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 1)
+    assert not fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1), 1)
+    assert not fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 2, 2), 1)
+    assert not fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 2)
+    assert not fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 3, 1), (1, 1, 1), 1)
+    assert not fits((2, 4, 1, 8, 8), (1, 5, 5), (1, 1, 1), (0, 1, 1), (1, 1, 1), 1)
+    assert not fits((2, 4, 3, 8, 8), (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1)
+    x = rng_for(0).standard_normal((2, 4, 6, 6))
+    w = rng_for(1).standard_normal((4, 2, 3, 3))
+    with strategy("winograd"):  # groups: im2col instead
+        y = conv_forward(x, w, (1, 1), ((1, 1), (1, 1)), (1, 1), 2)
+    close(y, ref.conv2d(x, w, None, 1, 1, 1, 2))
 
 
 @st.composite

@@ -132,7 +132,7 @@ def blas_spy(monkeypatch):
 
 @pytest.mark.parametrize(
     "stride, channels",
-    [(1, 64), (2, 32)],  # the shifted-matmul and the im2col strategies: both call BLAS
+    [(1, 64), (2, 32)],  # the Winograd and the im2col strategies: both call BLAS
 )
 def test_blas_single_threaded_inside_conv(blas_spy, stride, channels):
     from threadpoolctl import threadpool_limits
@@ -251,14 +251,14 @@ def test_shifted_conv_splits_tiles_over_threads(monkeypatch):
 
     monkeypatch.setattr(conv, "run_tasks", spy)
     mg.set_num_threads(min(2, _pool_size()))
-    x = mg.randn(48, 64, 16, 16, requires_grad=True)  # 64 channels, 16x16: shifted matmuls
-    w = mg.randn(64, 64, 3, 3, requires_grad=True)
-    F.conv2d(x, w, padding=1).sum().backward()
+    x = mg.randn(48, 128, 16, 16, requires_grad=True)  # 64 channels a group: shifted matmuls
+    w = mg.randn(128, 64, 3, 3, requires_grad=True)
+    F.conv2d(x, w, padding=1, groups=2).sum().backward()
     assert calls and max(n for n, _ in calls) > 1
     assert {t for _, t in calls} == {min(2, _pool_size())}
 
 
-@pytest.mark.parametrize("stride, channels, size", [(2, 32, 16), (1, 64, 7)])  # small planes
+@pytest.mark.parametrize("stride, channels, size", [(2, 32, 16), (2, 64, 7)])  # small planes
 def test_im2col_conv_splits_tiles_over_threads(monkeypatch, stride, channels, size):
     from minigrad._backends.cpu import conv_im2col
 
@@ -300,8 +300,9 @@ def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3, size=10):
     [
         (3, 8, 1, 1, 3, 10),
         (32, 32, 1, 1, 48, 10),  # the blocked kernels; the weight gradient in chunks
-        (64, 64, 1, 1, 3, 16),
-        (64, 64, 1, 1, 48, 16),  # several batch tiles, split over the threads
+        (128, 128, 1, 2, 3, 16),  # 64 channels a group: no Winograd
+        (128, 128, 1, 2, 48, 16),  # several batch tiles, split over the threads
+        (64, 64, 1, 1, 21, 16),  # Winograd (and its weight gradient) in several tiles
         (4, 3, 2, 1, 3, 10),
         (32, 32, 2, 1, 3, 10),
         (16, 16, 1, 16, 3, 10),
@@ -314,6 +315,7 @@ def _conv_case(seed, c_in, c_out, stride, groups=1, batch=3, size=10):
         "flat-blocked",
         "shifted",
         "shifted-tiles",
+        "winograd",
         "direct",
         "im2col",
         "flat-depthwise",

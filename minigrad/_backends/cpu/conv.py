@@ -6,7 +6,7 @@ on top: its forward is :func:`conv_grad_input`, which therefore accepts any ``in
 consistent with the geometry, including output_padding rows that no window covers.
 
 Arrays are lifted to three spatial dims, ``(N, C, D, H, W)`` (1-D and 2-D get unit dims in
-front). :func:`_strategy` picks, per call, one of four ways to do the work
+front). :func:`_strategy` picks, per call, one of five ways to do the work
 (benchmarks/RESULTS.md has the measurements):
 
 * ``"flat"`` (stride 1, fewer than 64 channels per group: ResNet's 16- and 32-channel
@@ -16,9 +16,13 @@ front). :func:`_strategy` picks, per call, one of four ways to do the work
   From four output channels per group the register-blocked kernels of :mod:`.conv_blocked`
   run (three taps and four channels per sweep, padding folded in), below that the
   one-channel kernels of :mod:`.conv_loops`.
-* ``"shifted"`` (stride 1, 64 channels or more, forward and input gradient on planes of 8x8
-  outputs or more): the same shifts as BLAS calls, one ``(C_out, KW * C_in) @ (KW * C_in,
-  pixels)`` matmul per row of taps on strided views, no column buffer. Only NumPy runs on
+* ``"winograd"`` (2-D 3x3 at stride 1, one group, 64 channels or more: every deep ResNet
+  layer; the weight gradient from 14x14 planes): Winograd F(2x2, 3x3), 16 BLAS products on
+  transformed tiles, 2.25x fewer multiplications (:mod:`.conv_winograd`).
+* ``"shifted"`` (stride 1, 64 channels or more where Winograd does not fit, forward and
+  input gradient on planes of 16x16 outputs or more): the same shifts as BLAS calls, one
+  ``(C_out, KW * C_in) @ (KW * C_in, pixels)`` matmul per row of taps on strided views, no
+  column buffer. Only NumPy runs on
   this path; its batch tiles are split over the user's thread count, each thread calling
   BLAS on one thread (``minigrad._threads``), so Numba's and BLAS's pools never compete.
 * ``"im2col"`` (stride > 1, and stride 1 with many channels on small planes or for the
@@ -50,6 +54,7 @@ from .conv_loops import (
     _conv_input_bwd_kernel,
     _conv_weight_bwd_kernel,
 )
+from .conv_winograd import weight_transform, winograd_forward, winograd_grad_weight
 from .pad import _pad_constant_fwd_kernel
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
@@ -59,15 +64,16 @@ Pairs = tuple[tuple[int, int], ...]
 
 # Where BLAS starts to beat the Numba loops, and the shifted matmuls im2col, measured on the
 # ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
-_SHIFTED_MIN_CHANNELS = 64  # C_in/groups and C_out/groups, stride 1, forward and input
-_IM2COL_MIN_CHANNELS = 64  # the same for the weight gradient
+_SHIFTED_MIN_CHANNELS = 64  # C_in/groups and C_out/groups: the flat Numba loops below
+_WINOGRAD_WEIGHT_MIN_PIXELS = 196  # output pixels per plane: im2col below (7x7, 8x8, 4x4)
 _SHIFTED_MIN_PIXELS = 256  # output pixels per plane; im2col below (14x14 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
 # Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
 # accumulation adds and im2col's unfolded columns then run from cache). Measured on the
 # 3x3 64-channel case of benchmarks/bench_kernels.py and the ResNet-20 layers.
 _SHIFT_TILE_BYTES = 2 * 2**20
-_COL_TILE_BYTES = 2 * 2**20
+_COL_TILE_BYTES = 2 * 2**20  # im2col, and Winograd's transformed tiles
+_MIN_TILES = 4  # Winograd cuts the batch into at least this many tiles (every thread busy)
 # The flat strategy's blocked kernels (conv_blocked.py) take output channels four at a time;
 # with fewer per group (depthwise) the one-channel kernels of conv_loops.py do less work.
 _BLOCKED_MIN_CHANNELS = 4
@@ -101,22 +107,37 @@ def _geometry(nd, stride, padding, dilation):
     return s, lo, hi, d
 
 
-def _strategy(op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int) -> str:
+def _strategy(
+    op: str, stride: tuple, cig: int, cog: int, taps: int, npix: int, winograd: bool = False
+) -> str:
     """Pick how to compute ``op`` ('forward', 'input' or 'weight'); see the module doc.
 
-    ``npix`` is the number of output pixels per sample and channel. Stride 1: the Numba
-    loops below 64 channels (per group); from there the shifted matmuls for the forward and
-    input gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, im2col on smaller
-    planes and for the weight gradient. Stride > 1: im2col once the column buffer feeds a
-    big enough matmul, the direct Numba loops otherwise.
+    ``npix`` is the number of output pixels per sample and channel; ``winograd`` whether the
+    geometry suits Winograd F(2x2, 3x3) (see :func:`_fits_winograd`). Stride 1: the Numba
+    loops below 64 channels (per group); from there Winograd where it fits (the weight
+    gradient only from 14x14 planes), else the shifted matmuls for the forward and input
+    gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, and im2col. Stride > 1:
+    im2col once the column buffer feeds a big enough matmul, the direct Numba loops
+    otherwise.
     """
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
-    if op == "weight":
-        return "im2col" if min(cig, cog) >= _IM2COL_MIN_CHANNELS else "flat"
     if min(cig, cog) < _SHIFTED_MIN_CHANNELS:
         return "flat"
+    if op == "weight":
+        return "winograd" if winograd and npix >= _WINOGRAD_WEIGHT_MIN_PIXELS else "im2col"
+    if winograd:
+        return "winograd"
     return "shifted" if npix >= _SHIFTED_MIN_PIXELS else "im2col"
+
+
+def _fits_winograd(x5_shape, k5, s, lo, d, groups) -> bool:
+    """Whether :mod:`.conv_winograd` computes this convolution: 2-D, one group, a 3x3
+    kernel at stride and dilation 1, and (for the input gradient, which runs it on the
+    output gradient padded by ``2 - lo``) at most 2 rows and columns of padding before."""
+    two_d = x5_shape[2] == 1 and tuple(k5) == (1, 3, 3)
+    unit = all(v == 1 for v in s) and all(v == 1 for v in d)
+    return two_d and unit and groups == 1 and lo[1] <= 2 and lo[2] <= 2
 
 
 def _pad5(a5: np.ndarray, lo: tuple, hi: tuple) -> np.ndarray:
@@ -322,7 +343,14 @@ def conv_forward(
     out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
     y5 = np.empty((nb, c_out) + out5, dtype=x.dtype)
     plane = _padded_plane(x5.shape, lo, hi)
-    how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)))
+    wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
+    how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)), wino)
+    if how == "winograd" and wino:
+        u = weight_transform(w5[:, :, 0])
+        winograd_forward(x5[:, :, 0], u, y5[:, :, 0], lo[1:], _COL_TILE_BYTES, _MIN_TILES)
+        return y5.reshape((nb, c_out) + out5[3 - nd :])
+    if how in ("shifted", "winograd") and not wino:
+        how = "im2col"  # a forced "winograd" that does not fit
     if how == "shifted":
         # (groups, KD*KH, cog, KW*cig): one matrix per row of taps, blocks ordered by kw
         w6 = w5.reshape((groups, cog, cig) + k5).transpose(0, 3, 4, 1, 5, 2)
@@ -367,7 +395,17 @@ def conv_grad_input(
     cog = c_out // groups
     out5 = gy5.shape[2:]
     gx5 = np.empty(in5, dtype=gy.dtype)
-    how = _strategy("input", s, cig, cog, taps, int(np.prod(out5)))
+    wino = _fits_winograd(in5, k5, s, lo, d, groups)
+    how = _strategy("input", s, cig, cog, taps, int(np.prod(out5)), wino)
+    if how == "winograd" and wino:
+        # gx[i] = sum_k w[k] gy[i + lo - k]: the forward of gy with the flipped kernel, its
+        # channels swapped, reading gy from -(2 - lo)
+        u = weight_transform(w5[:, :, 0, ::-1, ::-1].transpose(1, 0, 2, 3))
+        glo = (2 - lo[1], 2 - lo[2])
+        winograd_forward(gy5[:, :, 0], u, gx5[:, :, 0], glo, _COL_TILE_BYTES, _MIN_TILES)
+        return gx5.reshape(tuple(in_shape))
+    if how == "winograd":
+        how = "im2col"  # a forced "winograd" that does not fit
     if how in ("flat", "shifted"):
         # gx[i] = sum_k w[k] gy[i + lo - k d]: a stride-1 correlation of gy, padded by
         # span = (k - 1) d, with the flipped kernel; ``shift`` trims padding nobody reads.
@@ -423,8 +461,12 @@ def conv_grad_weight(
     taps = k5[0] * k5[1] * k5[2]
     cog = c_out // groups
     out5 = gy5.shape[2:]
-    how = _strategy("weight", s, cig, cog, taps, int(np.prod(out5)))
-    if how in ("im2col", "shifted"):  # no shifted weight gradient: im2col measured faster
+    wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
+    how = _strategy("weight", s, cig, cog, taps, int(np.prod(out5)), wino)
+    if how == "winograd" and wino:
+        gw = winograd_grad_weight(x5[:, :, 0], gy5[:, :, 0], lo[1:], _COL_TILE_BYTES, _MIN_TILES)
+        return gw.reshape(tuple(w_shape))
+    if how in ("im2col", "shifted", "winograd"):  # no shifted weight gradient (im2col won)
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
         gw = im2col_grad_weight(x5, gy5, k5, (s, lo, d), groups, nt)
         return gw.reshape(tuple(w_shape))
