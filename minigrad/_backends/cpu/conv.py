@@ -73,7 +73,7 @@ _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride 
 # 3x3 64-channel case of benchmarks/bench_kernels.py and the ResNet-20 layers.
 _SHIFT_TILE_BYTES = 2 * 2**20
 _COL_TILE_BYTES = 2 * 2**20  # im2col, and Winograd's transformed tiles
-_MIN_TILES = 4  # Winograd cuts the batch into at least this many tiles (every thread busy)
+_MIN_TILES = 4  # batch tiles at least (see _tile)
 # The flat strategy's blocked kernels (conv_blocked.py) take output channels four at a time;
 # with fewer per group (depthwise) the one-channel kernels of conv_loops.py do less work.
 _BLOCKED_MIN_CHANNELS = 4
@@ -234,8 +234,10 @@ def _weight_chunks(nb: int, part_bytes: int) -> int:
 
 
 def _tile(nb: int, per_sample_bytes: int, budget: int) -> int:
-    """Batch-tile size that keeps one tile's scratch buffer near ``budget`` bytes."""
-    return max(1, min(nb, budget // max(per_sample_bytes, 1)))
+    """Batch-tile size that keeps one tile's scratch buffer near ``budget`` bytes, and cuts
+    the batch into at least ``_MIN_TILES`` tiles, so that small layers keep every thread
+    busy (the count depends on the shapes only, never on the thread count)."""
+    return max(1, min(-(-nb // _MIN_TILES), budget // max(per_sample_bytes, 1)))
 
 
 def _col_tile(nb: int, rows: int, out5: tuple, itemsize: int) -> int:
