@@ -339,6 +339,8 @@ def test_winograd_runs_where_it_fits_and_nowhere_else():
     assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 64, True) == "im2col"
     assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 196, True) == "winograd"
     assert conv_mod._strategy("forward", (1, 1, 1), 16, 16, 9, 1024, True) == "flat"
+    assert conv_mod._strategy("forward", (1, 1, 1), 64, 64, 9, 49, True) == "im2col"
+    assert conv_mod._strategy("forward", (1, 1, 1), 256, 256, 9, 49, True) == "winograd"
     fits = conv_mod._fits_winograd
     assert fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 1)
     assert not fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1), 1)

@@ -66,6 +66,10 @@ Pairs = tuple[tuple[int, int], ...]
 # ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
 _SHIFTED_MIN_CHANNELS = 64  # C_in/groups and C_out/groups: the flat Numba loops below
 _WINOGRAD_WEIGHT_MIN_PIXELS = 196  # output pixels per plane: im2col below (7x7, 8x8, 4x4)
+# Forward and input gradient: Winograd from 8x8 planes, or on any plane from 128 channels
+# (7x7 planes waste a third of their 2x2 tiles, which only wide products make up for)
+_WINOGRAD_MIN_PIXELS = 64
+_WINOGRAD_WIDE_CHANNELS = 128
 _SHIFTED_MIN_PIXELS = 256  # output pixels per plane; im2col below (14x14 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
 # Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
@@ -114,8 +118,9 @@ def _strategy(
 
     ``npix`` is the number of output pixels per sample and channel; ``winograd`` whether the
     geometry suits Winograd F(2x2, 3x3) (see :func:`_fits_winograd`). Stride 1: the Numba
-    loops below 64 channels (per group); from there Winograd where it fits (the weight
-    gradient only from 14x14 planes), else the shifted matmuls for the forward and input
+    loops below 64 channels (per group); from there Winograd where it fits (on planes from
+    8x8 or from 128 channels; the weight gradient from 14x14 planes), else the shifted
+    matmuls for the forward and input
     gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, and im2col. Stride > 1:
     im2col once the column buffer feeds a big enough matmul, the direct Numba loops
     otherwise.
@@ -126,7 +131,7 @@ def _strategy(
         return "flat"
     if op == "weight":
         return "winograd" if winograd and npix >= _WINOGRAD_WEIGHT_MIN_PIXELS else "im2col"
-    if winograd:
+    if winograd and (npix >= _WINOGRAD_MIN_PIXELS or min(cig, cog) >= _WINOGRAD_WIDE_CHANNELS):
         return "winograd"
     return "shifted" if npix >= _SHIFTED_MIN_PIXELS else "im2col"
 
