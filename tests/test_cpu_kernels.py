@@ -536,6 +536,29 @@ def test_conv_grad_weight_survives_non_finite_input(kind):
     assert np.isfinite(gw[:, 1:]).all()
 
 
+@pytest.mark.parametrize("c_in", [1, 2, 3])  # an odd last channel pairs with a zero plane
+def test_blocked_conv_forward_keeps_inf_where_the_loops_do(c_in):
+    # 25 taps run as nine sweeps of three: the two padding taps must add exact zeros, not
+    # 0 * inf = NaN, and the zero plane of an odd channel count must add nothing either
+    x = rng_for(3).standard_normal((2, c_in, 9, 9))
+    x[0, 0, 4, 4] = np.inf
+    x[1, -1, 0, 8] = -np.inf
+    w = rng_for(4).standard_normal((5, c_in, 5, 5))
+    geo = ((1, 1), ((2, 2), (2, 2)), (1, 1), 1)
+    with strategy("flat"):
+        y = conv_forward(x, w, *geo)
+        gx = conv_grad_input(y, w, x.shape, *geo)
+    with strategy("direct"):
+        y_ref = conv_forward(x, w, *geo)
+        gx_ref = conv_grad_input(y_ref, w, x.shape, *geo)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(y_ref))
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(y_ref))
+    np.testing.assert_array_equal(np.isnan(gx), np.isnan(gx_ref))
+    fin = np.isfinite(y_ref)
+    close(y[fin], y_ref[fin])
+    assert np.isinf(y).any() and fin.any()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_conv_keeps_float32(kind):
     rng = rng_for(2)

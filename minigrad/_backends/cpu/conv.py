@@ -177,11 +177,12 @@ def _padded_plane(shape5, lo, hi) -> tuple:
     return tuple(shape5[2 + i] + lo[i] + hi[i] for i in range(3))
 
 
-def _in_threes(offs: np.ndarray) -> np.ndarray:
+def _in_threes(offs: np.ndarray, plane: tuple) -> np.ndarray:
     """The tap offsets padded to a multiple of three, as the blocked kernels take them: the
-    extra taps repeat the first offset (their weights are zero, see :func:`_weights_in_threes`;
-    their weight-gradient cells are dropped)."""
-    offs3 = np.full(-(-len(offs) // 3) * 3, offs[0], dtype=offs.dtype)
+    extra taps point at the zero tail the kernels keep after each padded plane, so they add
+    exact zeros even where the input holds inf or NaN (their weights are zero as well, see
+    :func:`_weights_in_threes`; their weight-gradient cells are dropped)."""
+    offs3 = np.full(-(-len(offs) // 3) * 3, plane[0] * plane[1] * plane[2], dtype=offs.dtype)
     offs3[: len(offs)] = offs
     return offs3
 
@@ -200,7 +201,7 @@ def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=Fa
     plane = _padded_plane(src5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane, base, flip)
     if wk.shape[0] // groups >= _BLOCKED_MIN_CHANNELS:
-        wk3, offs3 = _weights_in_threes(wk), _in_threes(offs)
+        wk3, offs3 = _weights_in_threes(wk), _in_threes(offs, plane)
         _conv_blocked_fwd_kernel(src5, wk3, offs3, out5, groups, *lo, *plane)
         return
     srcp5 = _pad5(src5, lo, hi)
@@ -217,7 +218,7 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
     plane = _padded_plane(x5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane)
     if c_out // groups >= _BLOCKED_MIN_CHANNELS:
-        offs3 = _in_threes(offs)
+        offs3 = _in_threes(offs, plane)
         nj = _weight_chunks(nb, c_out * cig * len(offs3) * x5.itemsize)
         parts = np.empty((nj, c_out, cig, len(offs3)), dtype=x5.dtype)
         chunk = -(-nb // nj)

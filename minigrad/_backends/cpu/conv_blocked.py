@@ -3,11 +3,13 @@
 A zero-padded input plane is one flat vector, and an output plane is computed at the padded
 row width (the extra columns are dropped): each kernel tap is then a plain shift, and one
 sweep over a plane is a long, contiguous, vectorisable loop. These kernels take three taps
-and four output channels per sweep: each loaded input vector feeds twelve multiply-adds, and
-the twelve weights stay in registers, which is what makes the sweep compute-bound rather than
-load-bound. Taps come padded to a multiple of three (zero weights at a repeated offset) and
-output channels in blocks of four (the last block of a group repeats its last channel, which
-computes the same sums twice and writes them once).
+and four output channels per sweep (the forward two input channels as well): each loaded
+input vector feeds twelve multiply-adds, and the weights stay in registers, which is what
+makes the sweep compute-bound rather than load-bound. Taps come padded to a multiple of
+three: the extra taps have zero weights and point at a zero tail after each padded plane,
+so they add exact zeros even next to an inf. Output channels come in blocks of four (the
+last block of a group repeats its last channel, which computes the same sums twice and
+writes them once).
 
 The padding is done here, into a per-job buffer, not by a separate pass over the input: a
 job owns one sample (forward) or one chunk of samples (weight gradient), and pads it while
@@ -59,15 +61,19 @@ def _add_taps(cells, a, b, c):
 def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW)
     # prange over (n, group): the job pads its sample's channels once and owns its outputs.
+    # A sweep takes two input channels: 24 multiply-adds per loaded vector of the four
+    # accumulators; an odd last channel is swept alone.
     nb = x.shape[0]
     c_out, csg, taps = wk.shape
     od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
+    plen = pd * ph * pw
     span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
     cog = c_out // groups
     for job in prange(nb * groups):
         b = job // groups
         g = job % groups
-        buf = np.zeros((csg, pd * ph * pw), dtype=x.dtype)
+        # each plane has a zero tail after it, where the padding taps point
+        buf = np.zeros((csg, plen + span), dtype=x.dtype)
         _pad_into(buf, x[b, g * csg : (g + 1) * csg], ld, lh, lw, ph, pw)
         acc = np.empty((4, span), dtype=y.dtype)
         a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
@@ -76,12 +82,37 @@ def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
             k0 = c0
             k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
             acc[:] = 0.0
-            for cl in range(csg):
-                plane = buf[cl]
+            for cl in range(0, csg - 1, 2):
+                p, q = buf[cl], buf[cl + 1]
                 for t in range(0, taps, 3):
-                    s0 = plane[offs[t] : offs[t] + span]
-                    s1 = plane[offs[t + 1] : offs[t + 1] + span]
-                    s2 = plane[offs[t + 2] : offs[t + 2] + span]
+                    s0 = p[offs[t] : offs[t] + span]
+                    s1 = p[offs[t + 1] : offs[t + 1] + span]
+                    s2 = p[offs[t + 2] : offs[t + 2] + span]
+                    r0 = q[offs[t] : offs[t] + span]
+                    r1 = q[offs[t + 1] : offs[t + 1] + span]
+                    r2 = q[offs[t + 2] : offs[t + 2] + span]
+                    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
+                    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
+                    w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
+                    w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
+                    u00, u01, u02 = wk[k0, cl + 1, t], wk[k0, cl + 1, t + 1], wk[k0, cl + 1, t + 2]
+                    u10, u11, u12 = wk[k1, cl + 1, t], wk[k1, cl + 1, t + 1], wk[k1, cl + 1, t + 2]
+                    u20, u21, u22 = wk[k2, cl + 1, t], wk[k2, cl + 1, t + 1], wk[k2, cl + 1, t + 2]
+                    u30, u31, u32 = wk[k3, cl + 1, t], wk[k3, cl + 1, t + 1], wk[k3, cl + 1, t + 2]
+                    for j in range(span):
+                        v0, v1, v2 = s0[j], s1[j], s2[j]
+                        e0, e1, e2 = r0[j], r1[j], r2[j]
+                        a0[j] += w00 * v0 + w01 * v1 + w02 * v2 + u00 * e0 + u01 * e1 + u02 * e2
+                        a1[j] += w10 * v0 + w11 * v1 + w12 * v2 + u10 * e0 + u11 * e1 + u12 * e2
+                        a2[j] += w20 * v0 + w21 * v1 + w22 * v2 + u20 * e0 + u21 * e1 + u22 * e2
+                        a3[j] += w30 * v0 + w31 * v1 + w32 * v2 + u30 * e0 + u31 * e1 + u32 * e2
+            if csg % 2:  # the odd last channel alone: twelve multiply-adds per vector
+                cl = csg - 1
+                p = buf[cl]
+                for t in range(0, taps, 3):
+                    s0 = p[offs[t] : offs[t] + span]
+                    s1 = p[offs[t + 1] : offs[t + 1] + span]
+                    s2 = p[offs[t + 2] : offs[t + 2] + span]
                     w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
                     w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
                     w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
@@ -117,7 +148,7 @@ def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, p
     for job in prange(nj):
         acc = parts[job]
         acc[:] = 0.0
-        xb = np.zeros((c_in, pd * ph * pw), dtype=x.dtype)
+        xb = np.zeros((c_in, pd * ph * pw + span), dtype=x.dtype)  # zero tails: padding taps
         gb = np.zeros((c_out, span), dtype=gy.dtype)
         for b in range(job * chunk, min(nb, job * chunk + chunk)):
             _pad_into(xb, x[b], ld, lh, lw, ph, pw)
