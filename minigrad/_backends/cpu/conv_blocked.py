@@ -57,6 +57,19 @@ def _add_taps(cells, a, b, c):
     cells[2] += c
 
 
+@njit_inline
+def _add_block(acc, cl, t, k0, k1, k2, k3, a0, b0, c0, a1, b1, c1, a2, b2, c2, a3, b3, c3):
+    # the twelve sums of one sweep into acc[k, cl, t:t + 3]; a repeated channel of the last
+    # block (k1..k3 equal to an earlier one) adds into its cells only once
+    _add_taps(acc[k0, cl, t:], a0, b0, c0)
+    if k1 != k0:
+        _add_taps(acc[k1, cl, t:], a1, b1, c1)
+    if k2 != k1:
+        _add_taps(acc[k2, cl, t:], a2, b2, c2)
+    if k3 != k2:
+        _add_taps(acc[k3, cl, t:], a3, b3, c3)
+
+
 @njit_par
 def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW)
@@ -138,7 +151,7 @@ def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, p
     # prange over chunks of ``chunk`` samples: job j sums its samples, in order, into parts[j]
     # (the caller adds the parts in order, so no result depends on the thread count). A job
     # pads each sample's x and lays its gy out at the padded width (zeros in the extra
-    # columns), then every (block, channel, tap triple) is twelve dot products in one sweep.
+    # columns), then every (block, channel pair, tap triple) is 24 dot products in one sweep.
     nb, c_in = x.shape[0], x.shape[1]
     nj, c_out, cig, taps = parts.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
@@ -159,7 +172,53 @@ def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, p
                     k0 = c0
                     k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
                     e0, e1, e2, e3 = gb[k0], gb[k1], gb[k2], gb[k3]
-                    for cl in range(cig):
+                    for cl in range(0, cig - 1, 2):  # two input channels a sweep
+                        pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
+                        for t in range(0, taps, 3):
+                            s0 = pl[offs[t] : offs[t] + span]
+                            s1 = pl[offs[t + 1] : offs[t + 1] + span]
+                            s2 = pl[offs[t + 2] : offs[t + 2] + span]
+                            r0 = ql[offs[t] : offs[t] + span]
+                            r1 = ql[offs[t + 1] : offs[t + 1] + span]
+                            r2 = ql[offs[t + 2] : offs[t + 2] + span]
+                            p00 = p01 = p02 = p10 = p11 = p12 = zero
+                            p20 = p21 = p22 = p30 = p31 = p32 = zero
+                            q00 = q01 = q02 = q10 = q11 = q12 = zero
+                            q20 = q21 = q22 = q30 = q31 = q32 = zero
+                            for j in range(span):
+                                f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
+                                v0, v1, v2 = s0[j], s1[j], s2[j]
+                                p00 += f0 * v0
+                                p01 += f0 * v1
+                                p02 += f0 * v2
+                                p10 += f1 * v0
+                                p11 += f1 * v1
+                                p12 += f1 * v2
+                                p20 += f2 * v0
+                                p21 += f2 * v1
+                                p22 += f2 * v2
+                                p30 += f3 * v0
+                                p31 += f3 * v1
+                                p32 += f3 * v2
+                                u0, u1, u2 = r0[j], r1[j], r2[j]
+                                q00 += f0 * u0
+                                q01 += f0 * u1
+                                q02 += f0 * u2
+                                q10 += f1 * u0
+                                q11 += f1 * u1
+                                q12 += f1 * u2
+                                q20 += f2 * u0
+                                q21 += f2 * u1
+                                q22 += f2 * u2
+                                q30 += f3 * u0
+                                q31 += f3 * u1
+                                q32 += f3 * u2
+                            _add_block(acc, cl, t, k0, k1, k2, k3, p00, p01, p02, p10, p11, p12,
+                                       p20, p21, p22, p30, p31, p32)  # fmt: skip
+                            _add_block(acc, cl + 1, t, k0, k1, k2, k3, q00, q01, q02, q10, q11,
+                                       q12, q20, q21, q22, q30, q31, q32)  # fmt: skip
+                    if cig % 2:  # the odd last channel alone
+                        cl = cig - 1
                         plane = xb[g * cig + cl]
                         for t in range(0, taps, 3):
                             s0 = plane[offs[t] : offs[t] + span]
@@ -182,12 +241,5 @@ def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, p
                                 p30 += f3 * v0
                                 p31 += f3 * v1
                                 p32 += f3 * v2
-                            # a repeated channel of the last block adds into its own cells
-                            # only once: k1..k3 equal to an earlier channel are skipped
-                            _add_taps(acc[k0, cl, t:], p00, p01, p02)
-                            if k1 != k0:
-                                _add_taps(acc[k1, cl, t:], p10, p11, p12)
-                            if k2 != k1:
-                                _add_taps(acc[k2, cl, t:], p20, p21, p22)
-                            if k3 != k2:
-                                _add_taps(acc[k3, cl, t:], p30, p31, p32)
+                            _add_block(acc, cl, t, k0, k1, k2, k3, p00, p01, p02, p10, p11, p12,
+                                       p20, p21, p22, p30, p31, p32)  # fmt: skip
