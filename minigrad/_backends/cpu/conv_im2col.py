@@ -125,8 +125,10 @@ def _unfold_padded_kernel(
     # no padding to read (a 1x1 or an unpadded strided kernel): straight from x
     inside = lo_d + lo_h + lo_w == 0 and pd_ == ind and ph_ == inh and pw_ == inw
     buf = np.zeros((c_in, pd_, ph_, pw_) if not inside else (0, 0, 0, 0), dtype=x.dtype)
+    # flat indices below: the rows are short (4-16 values), and a view per row costs more
+    xf, bf, cf = x.reshape(-1), buf.reshape(-1), cols.reshape(-1)
+    mm, npix = cols.shape[1], od_ * oh_ * ow_
     for j in range(m):
-        src = x[n0 + j] if inside else buf
         for ci in range(c_in if not inside else 0):
             for d in range(ind):
                 for h in range(inh):
@@ -134,22 +136,27 @@ def _unfold_padded_kernel(
                     row = buf[ci, lo_d + d, lo_h + h, lo_w:]
                     for w in range(inw):
                         row[w] = line[w]
+        sf = xf if inside else bf
+        base = (n0 + j) * c_in * ind * inh * inw if inside else 0
         for ci in range(c_in):
             for kd in range(kd_):
                 for kh in range(kh_):
                     for kw in range(kw_):
-                        out = cols[ci * taps + (kd * kh_ + kh) * kw_ + kw, j0 + j]
+                        r = ci * taps + (kd * kh_ + kh) * kw_ + kw
+                        q = (r * mm + j0 + j) * npix
                         for od in range(od_):
-                            plane = src[ci, od * sd + kd * dd]
                             for oh in range(oh_):
-                                row = plane[oh * sh + kh * dh, kw * dw :]
-                                orow = out[od, oh]
+                                pos = (
+                                    (ci * pd_ + od * sd + kd * dd) * ph_ + oh * sh + kh * dh
+                                ) * pw_
+                                src = sf[base + pos + kw * dw :]
+                                dst = cf[q + (od * oh_ + oh) * ow_ :]
                                 if sw == 1:  # contiguous: vectorises
                                     for ow in range(ow_):
-                                        orow[ow] = row[ow]
+                                        dst[ow] = src[ow]
                                 else:
                                     for ow in range(ow_):
-                                        orow[ow] = row[ow * sw]
+                                        dst[ow] = src[ow * sw]
 
 
 def _unfold(x5, cols, n0, j0, m, k5, s, lo, d):
