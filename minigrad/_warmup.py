@@ -56,9 +56,13 @@ CPU_ENTRIES = {
         None, lambda k, a: k.max_pool_forward(a.x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))),
     "max_pool_backward": (None, lambda k, a: k.max_pool_backward(a.y1, a.idx, a.x.shape)),
     "avg_pool_forward": (
-        None, lambda k, a: k.avg_pool_forward(a.x, (2, 2), (2, 2), (0, 0), (4, 4), True)),
+        None, lambda k, a: k.avg_pool_forward(a.x, (3, 3), (2, 2), (1, 1), (4, 4), True)),
     "avg_pool_backward": (
         None, lambda k, a: k.avg_pool_backward(a.y1, a.x.shape, (2, 2), (2, 2), (0, 0), True)),
+    "avg_pool_forward [tiling]": (
+        None, lambda k, a: k.avg_pool_forward(a.x, (2, 2), (2, 2), (0, 0), (4, 4), True)),
+    "avg_pool_backward [tiling]": (
+        None, lambda k, a: k.avg_pool_backward(a.y2, a.x.shape, (2, 2), (2, 2), (0, 0), True)),
     "adaptive_avg_pool_forward": (None, lambda k, a: k.adaptive_avg_pool_forward(a.x, (3, 3))),
     "adaptive_max_pool_forward": (None, lambda k, a: k.adaptive_max_pool_forward(a.x, (3, 3))),
     "pad_forward [constant]": (None, lambda k, a: k.pad_forward(a.x, _PADS, "constant", 0.0)),

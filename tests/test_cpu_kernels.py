@@ -648,6 +648,36 @@ def test_avg_pool_matches_reference(case, count_include_pad, divisor):
     close(np.sum(u * jv), np.sum(gx * v), 1e-7)
 
 
+@pytest.mark.parametrize(
+    "shape, k, divisor",
+    [
+        ((3, 4, 8, 6), (2, 2), None),
+        ((2, 3, 9, 6), (3, 2), None),
+        ((2, 2, 12), (3,), None),
+        ((2, 2, 4, 6, 6), (1, 2, 3), None),
+        ((2, 3, 8, 8), (2, 2), 3),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_avg_pool_tiling_matches_the_window_tables(monkeypatch, shape, k, divisor, dtype):
+    # windows that tile the input (kernel == stride, no padding: LeNet's pools) take their
+    # own kernels; they must agree with the general ones
+    from minigrad._backends.cpu import pool
+
+    x = rng_for(7).standard_normal(shape).astype(dtype)
+    out = tuple(n // kk for n, kk in zip(shape[2:], k))
+    geo = (k, k, (0,) * len(k))
+    lift = pool._lift3
+    assert pool._tiling(lift(shape[2:], 1), lift(k, 1), lift(k, 1), (0, 0, 0), lift(out, 1))
+    y = avg_pool_forward(x, *geo, out, True, divisor)
+    gy = rng_for(8).standard_normal(y.shape).astype(dtype)
+    gx = avg_pool_backward(gy, x.shape, *geo, True, divisor)
+    monkeypatch.setattr(pool, "_tiling", lambda *a: False)
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    close(y, avg_pool_forward(x, *geo, out, True, divisor), tol)
+    close(gx, avg_pool_backward(gy, x.shape, *geo, True, divisor), tol)
+
+
 def test_avg_pool_ceil_mode_divisor_clips_to_padded_end():
     # n=6, k=3, s=2, p=1, ceil: the last window [5, 8) is cut to [5, 7) = the padded end, so
     # count_include_pad divides by 2 (PyTorch), not 3; without it, by the 1 real cell.

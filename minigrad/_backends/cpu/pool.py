@@ -226,6 +226,40 @@ def _avg_pool_rows_kernel(x, y, d0, d1, h0, h1, lo, hi, off, sw, div):
                     yrow[ow] /= div[od, oh, ow]
 
 
+@njit_par
+def _avg_pool_tiles_fwd_kernel(x, y, kh, kw, div):
+    # Windows that tile the input exactly (kernel == stride, no padding): x (R, kh, W) holds
+    # the kh input rows of each output row of y (R, OW). prange over blocks of 64 rows; each
+    # output sums its cells row by row, as _avg_pool_rows_kernel does.
+    n_rows, ow_ = y.shape
+    for blk in prange(-(-n_rows // 64)):
+        for r in range(blk * 64, min(n_rows, blk * 64 + 64)):
+            yrow = y[r]
+            for ow in range(ow_):
+                acc = y.dtype.type(0)
+                for b in range(kh):
+                    xrow = x[r, b]
+                    for c in range(kw):
+                        acc += xrow[ow * kw + c]
+                yrow[ow] = acc / div
+
+
+@njit_par
+def _avg_pool_tiles_bwd_kernel(gy, gx, kh, kw, div):
+    # The gradient of _avg_pool_tiles_fwd_kernel: every cell of gx (R, kh, W) gets its one
+    # window's share gy / div. prange over blocks of 64 rows.
+    n_rows, ow_ = gy.shape
+    for blk in prange(-(-n_rows // 64)):
+        for r in range(blk * 64, min(n_rows, blk * 64 + 64)):
+            grow = gy[r]
+            for b in range(kh):
+                xrow = gx[r, b]
+                for ow in range(ow_):
+                    share = grow[ow] / div
+                    for c in range(kw):
+                        xrow[ow * kw + c] = share
+
+
 # ---------------------------------------------------------------------------------------------
 # Host-side window tables.
 
@@ -296,6 +330,13 @@ def _divisor(factors, divisor_override, dtype) -> np.ndarray:
 # Host wrappers.
 
 
+def _tiling(in3, k, s, p, o) -> bool:
+    """Whether the average pool's windows tile the input exactly, in H and W only: kernel ==
+    stride, no padding, every cell in one window (LeNet's 2x2/2 pools)."""
+    flat = k[0] == 1 and s[0] == 1 and o[0] == in3[0] and not any(p)
+    return flat and all(k[i] == s[i] and o[i] * k[i] == in3[i] for i in (1, 2))
+
+
 def max_pool_forward(
     x: np.ndarray, kernel: Ints, stride: Ints, padding: Ints, dilation: Ints, out_size: Ints
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -356,6 +397,10 @@ def avg_pool_forward(
     ]
     div = _divisor([w[2] for w in win], divisor_override, x.dtype)
     y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
+    if _tiling(x4.shape[1:], k, s, p, o):
+        rows = x4.reshape(-1, k[1], x4.shape[3])
+        _avg_pool_tiles_fwd_kernel(rows, y.reshape(-1, o[2]), k[1], k[2], div[0, 0, 0])
+        return y.reshape(x.shape[:2] + o[3 - nd :])
     taps = _row_taps(x4.shape[3], o[2], k[2], s[2], p[2], 1)
     _avg_pool_rows_kernel(x4, y, *win[0][:2], *win[1][:2], *taps, s[2], div)
     return y.reshape(x.shape[:2] + o[3 - nd :])
@@ -382,6 +427,10 @@ def avg_pool_backward(
     div = _divisor([w[2] for w in win], divisor_override, gy.dtype)
     cover = [_covering(win[i][0], win[i][1], in4[1 + i]) for i in range(3)]
     gx = np.empty(in4, dtype=gy.dtype)
+    if _tiling(in4[1:], k, s, p, o) and gx.size:
+        rows = gx.reshape(-1, k[1], in4[3])
+        _avg_pool_tiles_bwd_kernel(gy4.reshape(-1, o[2]), rows, k[1], k[2], div[0, 0, 0])
+        return gx.reshape(tuple(in_shape))
     max_cover_w = int((cover[2][1] - cover[2][0]).max(initial=0))
     _avg_pool_bwd_kernel(gy4, gx, *cover[0], *cover[1], *cover[2], div, max_cover_w)
     return gx.reshape(tuple(in_shape))
