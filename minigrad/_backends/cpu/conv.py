@@ -14,17 +14,17 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   shifted, vectorised multiply-add (or, for the weight gradient, one dot product) over the
   whole plane; outputs are computed at the padded row width and the extra columns dropped.
   From four output channels per group the register-blocked kernels of :mod:`.conv_blocked`
-  run (three taps and four channels per sweep, padding folded in), below that the
-  one-channel kernels of :mod:`.conv_loops`.
+  run (three taps, four output and two input channels per sweep, padding folded in), below
+  that the one-channel kernels of :mod:`.conv_loops`.
 * ``"winograd"`` (2-D 3x3 at stride 1, one group, 64 channels or more: every deep ResNet
   layer; the weight gradient from 14x14 planes): Winograd F(2x2, 3x3), 16 BLAS products on
   transformed tiles, 2.25x fewer multiplications (:mod:`.conv_winograd`).
 * ``"shifted"`` (stride 1, 64 channels or more where Winograd does not fit, forward and
   input gradient on planes of 16x16 outputs or more): the same shifts as BLAS calls, one
   ``(C_out, KW * C_in) @ (KW * C_in, pixels)`` matmul per row of taps on strided views, no
-  column buffer. Only NumPy runs on
-  this path; its batch tiles are split over the user's thread count, each thread calling
-  BLAS on one thread (``minigrad._threads``), so Numba's and BLAS's pools never compete.
+  column buffer. Only NumPy runs on this path; its batch tiles are split over the user's
+  thread count, each thread calling BLAS on one thread (``minigrad._threads``), so Numba's
+  and BLAS's pools never compete.
 * ``"im2col"`` (stride > 1, and stride 1 with many channels on small planes or for the
   weight gradient): column buffer + one matmul per group and batch tile, tiles split over
   threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding.
@@ -120,10 +120,9 @@ def _strategy(
     geometry suits Winograd F(2x2, 3x3) (see :func:`_fits_winograd`). Stride 1: the Numba
     loops below 64 channels (per group); from there Winograd where it fits (on planes from
     8x8 or from 128 channels; the weight gradient from 14x14 planes), else the shifted
-    matmuls for the forward and input
-    gradient on planes of at least ``_SHIFTED_MIN_PIXELS`` outputs, and im2col. Stride > 1:
-    im2col once the column buffer feeds a big enough matmul, the direct Numba loops
-    otherwise.
+    matmuls for the forward and input gradient on planes of at least
+    ``_SHIFTED_MIN_PIXELS`` outputs, and im2col. Stride > 1: im2col once the column buffer
+    feeds a big enough matmul, the direct Numba loops otherwise.
     """
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
