@@ -54,7 +54,7 @@ from .conv_loops import (
     _conv_input_bwd_kernel,
     _conv_weight_bwd_kernel,
 )
-from .conv_winograd import weight_transform, winograd_forward, winograd_grad_weight
+from .conv_winograd import sample_bytes, weight_transform, winograd_forward, winograd_grad_weight
 from .pad import _pad_constant_fwd_kernel
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
@@ -353,8 +353,8 @@ def conv_forward(
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
     how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)), wino)
     if how == "winograd" and wino:
-        u = weight_transform(w5[:, :, 0])
-        winograd_forward(x5[:, :, 0], u, y5[:, :, 0], lo[1:], _COL_TILE_BYTES, _MIN_TILES)
+        nt = _tile(nb, sample_bytes(cig, c_out, out5[1:], x5.itemsize), _COL_TILE_BYTES)
+        winograd_forward(x5[:, :, 0], weight_transform(w5[:, :, 0]), y5[:, :, 0], lo[1:], nt)
         return y5.reshape((nb, c_out) + out5[3 - nd :])
     if how in ("shifted", "winograd") and not wino:
         how = "im2col"  # a forced "winograd" that does not fit
@@ -409,7 +409,8 @@ def conv_grad_input(
         # channels swapped, reading gy from -(2 - lo)
         u = weight_transform(w5[:, :, 0, ::-1, ::-1].transpose(1, 0, 2, 3))
         glo = (2 - lo[1], 2 - lo[2])
-        winograd_forward(gy5[:, :, 0], u, gx5[:, :, 0], glo, _COL_TILE_BYTES, _MIN_TILES)
+        nt = _tile(nb, sample_bytes(c_out, c_in, in5[3:], gy5.itemsize), _COL_TILE_BYTES)
+        winograd_forward(gy5[:, :, 0], u, gx5[:, :, 0], glo, nt)
         return gx5.reshape(tuple(in_shape))
     if how == "winograd":
         how = "im2col"  # a forced "winograd" that does not fit
@@ -471,7 +472,8 @@ def conv_grad_weight(
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
     how = _strategy("weight", s, cig, cog, taps, int(np.prod(out5)), wino)
     if how == "winograd" and wino:
-        gw = winograd_grad_weight(x5[:, :, 0], gy5[:, :, 0], lo[1:], _COL_TILE_BYTES, _MIN_TILES)
+        nt = _tile(nb, sample_bytes(cig, c_out, out5[1:], x5.itemsize), _COL_TILE_BYTES)
+        gw = winograd_grad_weight(x5[:, :, 0], gy5[:, :, 0], lo[1:], nt)
         return gw.reshape(tuple(w_shape))
     if how in ("im2col", "shifted", "winograd"):  # no shifted weight gradient (im2col won)
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)

@@ -26,7 +26,7 @@ import numpy as np
 from ..._threads import get_num_threads, run_tasks
 from ._jit import njit_par, njit_seq, prange
 
-__all__ = ["winograd_forward", "winograd_grad_weight"]
+__all__ = ["sample_bytes", "weight_transform", "winograd_forward", "winograd_grad_weight"]
 
 # The weight gradient sums its sample tiles in this many partial sums (fewer if there are
 # fewer tiles), whatever the thread count.
@@ -138,9 +138,10 @@ def _tiles(out_hw) -> tuple[int, int]:
     return -(-out_hw[0] // 2), -(-out_hw[1] // 2)
 
 
-def _sample_tile(nb: int, per_sample_bytes: int, budget: int, min_tiles: int) -> int:
-    """Samples per batch tile: scratch near ``budget`` bytes, at least ``min_tiles`` tiles."""
-    return max(1, min(-(-nb // min_tiles), budget // max(per_sample_bytes, 1)))
+def sample_bytes(c_in: int, c_out: int, out_hw, itemsize: int) -> int:
+    """Scratch bytes one sample takes in a batch tile: its transformed input and output."""
+    th_, tw_ = _tiles(out_hw)
+    return 16 * (c_in + c_out) * th_ * tw_ * itemsize
 
 
 @njit_par
@@ -196,15 +197,13 @@ def weight_transform(w: np.ndarray) -> np.ndarray:
     return u
 
 
-def winograd_forward(x, u, y, lo, budget, min_tiles):
+def winograd_forward(x, u, y, lo, nt):
     """``y = conv2d(x, g)`` for the transformed kernel ``u = weight_transform(g)``, stride 1,
     the input read from ``-lo`` (zero outside). ``x (N, C_in, H, W)``, ``y (N, C_out, OH, OW)``
-    (written in place); batch tiles of scratch near ``budget`` bytes."""
+    (written in place); ``nt`` samples a batch tile."""
     nb, c_in = x.shape[:2]
     c_out = y.shape[1]
     th_, tw_ = _tiles(y.shape[2:])
-    per_sample = 16 * (c_in + c_out) * th_ * tw_ * x.itemsize
-    nt = _sample_tile(nb, per_sample, budget, min_tiles)
     n_tiles = -(-nb // nt)
     n_threads = min(get_num_threads(), n_tiles)
     dt = x.dtype
@@ -226,14 +225,12 @@ def winograd_forward(x, u, y, lo, budget, min_tiles):
     run_tasks(tile, n_tiles, n_threads)
 
 
-def winograd_grad_weight(x, gy, lo, budget, min_tiles) -> np.ndarray:
+def winograd_grad_weight(x, gy, lo, nt) -> np.ndarray:
     """Gradient of :func:`winograd_forward` with respect to the 3x3 kernel: ``(C_out, C_in,
-    3, 3)``, from ``x (N, C_in, H, W)`` and ``gy (N, C_out, OH, OW)``."""
+    3, 3)``, from ``x (N, C_in, H, W)`` and ``gy (N, C_out, OH, OW)``; ``nt`` samples a tile."""
     nb, c_in = x.shape[:2]
     c_out = gy.shape[1]
     th_, tw_ = _tiles(gy.shape[2:])
-    per_sample = 16 * (c_in + c_out) * th_ * tw_ * x.itemsize
-    nt = _sample_tile(nb, per_sample, budget, min_tiles)
     n_tiles = -(-nb // nt)
     n_chunks = min(_WEIGHT_CHUNKS, n_tiles)
     bounds = [n_tiles * c // n_chunks for c in range(n_chunks + 1)]
