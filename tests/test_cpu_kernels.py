@@ -251,6 +251,33 @@ def test_kernels_contract():
 # Convolution.
 
 
+@pytest.mark.parametrize(
+    "height, width, pads, dilation",
+    [(4, 14, (0, 0), 1), (4, 10, (4, 4), 1), (4, 9, (3, 1), 1), (1, 1, (2, 2), 2), (1, 2, (3, 2), 1)],
+)
+def test_blocked_conv_rows_share_their_zero_borders(height, width, pads, dilation):
+    # The blocked kernels' rows are max(lo, hi) columns wider than the input, the right
+    # border of a row being the left border of the next; where the output is narrower than
+    # min(lo, hi) the rows keep both borders (one output row: the last row's wrap would
+    # read past the zero tail). Every op, under NUMBA_BOUNDSCHECK in CI.
+    rng = rng_for(5)
+    x = rng.standard_normal((2, 3, height, width))
+    w = rng.standard_normal((6, 3, 3, 3))
+    geo = ((1, 1), ((1, 1), pads), (1, dilation), 1)
+    with strategy("flat"):
+        y = conv_forward(x, w, *geo)
+        gy = rng.standard_normal(y.shape)
+        got = (y, conv_grad_input(gy, w, x.shape, *geo), conv_grad_weight(x, gy, w.shape, *geo))
+    with strategy("direct"):
+        want = (
+            conv_forward(x, w, *geo),
+            conv_grad_input(gy, w, x.shape, *geo),
+            conv_grad_weight(x, gy, w.shape, *geo),
+        )
+    for a, b in zip(got, want):
+        close(a, b)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @settings(deadline=None, max_examples=40)
 @given(case=conv_cases())
@@ -536,14 +563,15 @@ def test_conv_grad_weight_survives_non_finite_input(kind):
     assert np.isfinite(gw[:, 1:]).all()
 
 
+@pytest.mark.parametrize("c_out", [5, 6])  # a last block of one channel (repeated) or two
 @pytest.mark.parametrize("c_in", [1, 2, 3])  # an odd last channel pairs with a zero plane
-def test_blocked_conv_forward_keeps_inf_where_the_loops_do(c_in):
+def test_blocked_conv_forward_keeps_inf_where_the_loops_do(c_in, c_out):
     # 25 taps run as nine sweeps of three: the two padding taps must add exact zeros, not
     # 0 * inf = NaN, and the zero plane of an odd channel count must add nothing either
     x = rng_for(3).standard_normal((2, c_in, 9, 9))
     x[0, 0, 4, 4] = np.inf
     x[1, -1, 0, 8] = -np.inf
-    w = rng_for(4).standard_normal((5, c_in, 5, 5))
+    w = rng_for(4).standard_normal((c_out, c_in, 5, 5))
     geo = ((1, 1), ((2, 2), (2, 2)), (1, 1), 1)
     with strategy("flat"):
         y = conv_forward(x, w, *geo)

@@ -70,12 +70,91 @@ def _add_block(acc, cl, t, k0, k1, k2, k3, a0, b0, c0, a1, b1, c1, a2, b2, c2, a
         _add_taps(acc[k3, cl, t:], a3, b3, c3)
 
 
+@njit_inline
+def _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, span):
+    # four output channels += three taps of input channels cl (plane p) and cl + 1 (plane q)
+    s0 = p[offs[t] : offs[t] + span]
+    s1 = p[offs[t + 1] : offs[t + 1] + span]
+    s2 = p[offs[t + 2] : offs[t + 2] + span]
+    r0 = q[offs[t] : offs[t] + span]
+    r1 = q[offs[t + 1] : offs[t + 1] + span]
+    r2 = q[offs[t + 2] : offs[t + 2] + span]
+    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
+    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
+    w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
+    w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
+    u00, u01, u02 = wk[k0, cl + 1, t], wk[k0, cl + 1, t + 1], wk[k0, cl + 1, t + 2]
+    u10, u11, u12 = wk[k1, cl + 1, t], wk[k1, cl + 1, t + 1], wk[k1, cl + 1, t + 2]
+    u20, u21, u22 = wk[k2, cl + 1, t], wk[k2, cl + 1, t + 1], wk[k2, cl + 1, t + 2]
+    u30, u31, u32 = wk[k3, cl + 1, t], wk[k3, cl + 1, t + 1], wk[k3, cl + 1, t + 2]
+    for j in range(span):
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        e0, e1, e2 = r0[j], r1[j], r2[j]
+        a0[j] += w00 * v0 + w01 * v1 + w02 * v2 + u00 * e0 + u01 * e1 + u02 * e2
+        a1[j] += w10 * v0 + w11 * v1 + w12 * v2 + u10 * e0 + u11 * e1 + u12 * e2
+        a2[j] += w20 * v0 + w21 * v1 + w22 * v2 + u20 * e0 + u21 * e1 + u22 * e2
+        a3[j] += w30 * v0 + w31 * v1 + w32 * v2 + u30 * e0 + u31 * e1 + u32 * e2
+
+
+@njit_inline
+def _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, span):
+    # four output channels += three taps of input channel cl alone (plane p)
+    s0 = p[offs[t] : offs[t] + span]
+    s1 = p[offs[t + 1] : offs[t + 1] + span]
+    s2 = p[offs[t + 2] : offs[t + 2] + span]
+    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
+    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
+    w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
+    w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
+    for j in range(span):
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        a0[j] += w00 * v0 + w01 * v1 + w02 * v2
+        a1[j] += w10 * v0 + w11 * v1 + w12 * v2
+        a2[j] += w20 * v0 + w21 * v1 + w22 * v2
+        a3[j] += w30 * v0 + w31 * v1 + w32 * v2
+
+
+@njit_inline
+def _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, span):
+    # two output channels += three taps of input channels cl and cl + 1
+    s0 = p[offs[t] : offs[t] + span]
+    s1 = p[offs[t + 1] : offs[t + 1] + span]
+    s2 = p[offs[t + 2] : offs[t + 2] + span]
+    r0 = q[offs[t] : offs[t] + span]
+    r1 = q[offs[t + 1] : offs[t + 1] + span]
+    r2 = q[offs[t + 2] : offs[t + 2] + span]
+    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
+    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
+    u00, u01, u02 = wk[k0, cl + 1, t], wk[k0, cl + 1, t + 1], wk[k0, cl + 1, t + 2]
+    u10, u11, u12 = wk[k1, cl + 1, t], wk[k1, cl + 1, t + 1], wk[k1, cl + 1, t + 2]
+    for j in range(span):
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        e0, e1, e2 = r0[j], r1[j], r2[j]
+        a0[j] += w00 * v0 + w01 * v1 + w02 * v2 + u00 * e0 + u01 * e1 + u02 * e2
+        a1[j] += w10 * v0 + w11 * v1 + w12 * v2 + u10 * e0 + u11 * e1 + u12 * e2
+
+
+@njit_inline
+def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, span):
+    # two output channels += three taps of input channel cl alone
+    s0 = p[offs[t] : offs[t] + span]
+    s1 = p[offs[t + 1] : offs[t + 1] + span]
+    s2 = p[offs[t + 2] : offs[t + 2] + span]
+    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
+    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
+    for j in range(span):
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        a0[j] += w00 * v0 + w01 * v1 + w02 * v2
+        a1[j] += w10 * v0 + w11 * v1 + w12 * v2
+
+
 @njit_par
 def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW)
     # prange over (n, group): the job pads its sample's channels once and owns its outputs.
-    # A sweep takes two input channels: 24 multiply-adds per loaded vector of the four
-    # accumulators; an odd last channel is swept alone.
+    # A sweep takes four output channels and two input channels: 24 multiply-adds per
+    # loaded vector of the accumulators; an odd last input channel is swept alone, and a
+    # last block of two output channels takes the two-channel sweeps (half the work).
     nb = x.shape[0]
     c_out, csg, taps = wk.shape
     od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
@@ -95,47 +174,22 @@ def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
             k0 = c0
             k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
             acc[:] = 0.0
-            for cl in range(0, csg - 1, 2):
-                p, q = buf[cl], buf[cl + 1]
-                for t in range(0, taps, 3):
-                    s0 = p[offs[t] : offs[t] + span]
-                    s1 = p[offs[t + 1] : offs[t + 1] + span]
-                    s2 = p[offs[t + 2] : offs[t + 2] + span]
-                    r0 = q[offs[t] : offs[t] + span]
-                    r1 = q[offs[t + 1] : offs[t + 1] + span]
-                    r2 = q[offs[t + 2] : offs[t + 2] + span]
-                    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
-                    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
-                    w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
-                    w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
-                    u00, u01, u02 = wk[k0, cl + 1, t], wk[k0, cl + 1, t + 1], wk[k0, cl + 1, t + 2]
-                    u10, u11, u12 = wk[k1, cl + 1, t], wk[k1, cl + 1, t + 1], wk[k1, cl + 1, t + 2]
-                    u20, u21, u22 = wk[k2, cl + 1, t], wk[k2, cl + 1, t + 1], wk[k2, cl + 1, t + 2]
-                    u30, u31, u32 = wk[k3, cl + 1, t], wk[k3, cl + 1, t + 1], wk[k3, cl + 1, t + 2]
-                    for j in range(span):
-                        v0, v1, v2 = s0[j], s1[j], s2[j]
-                        e0, e1, e2 = r0[j], r1[j], r2[j]
-                        a0[j] += w00 * v0 + w01 * v1 + w02 * v2 + u00 * e0 + u01 * e1 + u02 * e2
-                        a1[j] += w10 * v0 + w11 * v1 + w12 * v2 + u10 * e0 + u11 * e1 + u12 * e2
-                        a2[j] += w20 * v0 + w21 * v1 + w22 * v2 + u20 * e0 + u21 * e1 + u22 * e2
-                        a3[j] += w30 * v0 + w31 * v1 + w32 * v2 + u30 * e0 + u31 * e1 + u32 * e2
-            if csg % 2:  # the odd last channel alone: twelve multiply-adds per vector
-                cl = csg - 1
-                p = buf[cl]
-                for t in range(0, taps, 3):
-                    s0 = p[offs[t] : offs[t] + span]
-                    s1 = p[offs[t + 1] : offs[t + 1] + span]
-                    s2 = p[offs[t + 2] : offs[t + 2] + span]
-                    w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
-                    w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
-                    w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
-                    w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
-                    for j in range(span):
-                        v0, v1, v2 = s0[j], s1[j], s2[j]
-                        a0[j] += w00 * v0 + w01 * v1 + w02 * v2
-                        a1[j] += w10 * v0 + w11 * v1 + w12 * v2
-                        a2[j] += w20 * v0 + w21 * v1 + w22 * v2
-                        a3[j] += w30 * v0 + w31 * v1 + w32 * v2
+            if last - c0 == 1:
+                for cl in range(0, csg - 1, 2):
+                    for t in range(0, taps, 3):
+                        _sweep2_pair(a0, a1, buf[cl], buf[cl + 1], wk, k0, k1, cl, offs, t, span)
+                if csg % 2:
+                    for t in range(0, taps, 3):
+                        _sweep2_one(a0, a1, buf[csg - 1], wk, k0, k1, csg - 1, offs, t, span)
+            else:
+                for cl in range(0, csg - 1, 2):
+                    p, q = buf[cl], buf[cl + 1]
+                    for t in range(0, taps, 3):
+                        _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, span)
+                if csg % 2:
+                    p = buf[csg - 1]
+                    for t in range(0, taps, 3):
+                        _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, csg - 1, offs, t, span)
             for i in range(min(4, last + 1 - c0)):
                 for od in range(od_):
                     for oh in range(oh_):
@@ -145,19 +199,117 @@ def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
                             orow[ow] = row[ow]
 
 
+@njit_inline
+def _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, span):
+    # acc[k, cl:cl + 2, t:t + 3] += the 24 dot products of four gy planes e with three taps
+    # of the input planes pl (channel cl) and ql (cl + 1)
+    zero = acc.dtype.type(0)
+    s0 = pl[offs[t] : offs[t] + span]
+    s1 = pl[offs[t + 1] : offs[t + 1] + span]
+    s2 = pl[offs[t + 2] : offs[t + 2] + span]
+    r0 = ql[offs[t] : offs[t] + span]
+    r1 = ql[offs[t + 1] : offs[t + 1] + span]
+    r2 = ql[offs[t + 2] : offs[t + 2] + span]
+    p00 = p01 = p02 = p10 = p11 = p12 = zero
+    p20 = p21 = p22 = p30 = p31 = p32 = zero
+    q00 = q01 = q02 = q10 = q11 = q12 = zero
+    q20 = q21 = q22 = q30 = q31 = q32 = zero
+    for j in range(span):
+        f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        p00 += f0 * v0
+        p01 += f0 * v1
+        p02 += f0 * v2
+        p10 += f1 * v0
+        p11 += f1 * v1
+        p12 += f1 * v2
+        p20 += f2 * v0
+        p21 += f2 * v1
+        p22 += f2 * v2
+        p30 += f3 * v0
+        p31 += f3 * v1
+        p32 += f3 * v2
+        u0, u1, u2 = r0[j], r1[j], r2[j]
+        q00 += f0 * u0
+        q01 += f0 * u1
+        q02 += f0 * u2
+        q10 += f1 * u0
+        q11 += f1 * u1
+        q12 += f1 * u2
+        q20 += f2 * u0
+        q21 += f2 * u1
+        q22 += f2 * u2
+        q30 += f3 * u0
+        q31 += f3 * u1
+        q32 += f3 * u2
+    _add_block(acc, cl, t, k0, k1, k2, k3, p00, p01, p02, p10, p11, p12,
+               p20, p21, p22, p30, p31, p32)  # fmt: skip
+    _add_block(acc, cl + 1, t, k0, k1, k2, k3, q00, q01, q02, q10, q11,
+               q12, q20, q21, q22, q30, q31, q32)  # fmt: skip
+
+
+@njit_inline
+def _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, span):
+    # acc[k, cl, t:t + 3] += the 12 dot products of four gy planes with three taps of pl
+    zero = acc.dtype.type(0)
+    s0 = pl[offs[t] : offs[t] + span]
+    s1 = pl[offs[t + 1] : offs[t + 1] + span]
+    s2 = pl[offs[t + 2] : offs[t + 2] + span]
+    p00 = p01 = p02 = p10 = p11 = p12 = zero
+    p20 = p21 = p22 = p30 = p31 = p32 = zero
+    for j in range(span):
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
+        p00 += f0 * v0
+        p01 += f0 * v1
+        p02 += f0 * v2
+        p10 += f1 * v0
+        p11 += f1 * v1
+        p12 += f1 * v2
+        p20 += f2 * v0
+        p21 += f2 * v1
+        p22 += f2 * v2
+        p30 += f3 * v0
+        p31 += f3 * v1
+        p32 += f3 * v2
+    _add_block(acc, cl, t, k0, k1, k2, k3, p00, p01, p02, p10, p11, p12,
+               p20, p21, p22, p30, p31, p32)  # fmt: skip
+
+
+@njit_inline
+def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, span):
+    # acc[k0 and k1, cl, t:t + 3] += the 6 dot products of two gy planes with three taps of pl
+    zero = acc.dtype.type(0)
+    s0 = pl[offs[t] : offs[t] + span]
+    s1 = pl[offs[t + 1] : offs[t + 1] + span]
+    s2 = pl[offs[t + 2] : offs[t + 2] + span]
+    p00 = p01 = p02 = p10 = p11 = p12 = zero
+    for j in range(span):
+        v0, v1, v2 = s0[j], s1[j], s2[j]
+        f0, f1 = e0[j], e1[j]
+        p00 += f0 * v0
+        p01 += f0 * v1
+        p02 += f0 * v2
+        p10 += f1 * v0
+        p11 += f1 * v1
+        p12 += f1 * v2
+    _add_taps(acc[k0, cl, t:], p00, p01, p02)
+    _add_taps(acc[k1, cl, t:], p10, p11, p12)
+
+
 @njit_par
 def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, pd, ph, pw):
     # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
     # prange over chunks of ``chunk`` samples: job j sums its samples, in order, into parts[j]
     # (the caller adds the parts in order, so no result depends on the thread count). A job
     # pads each sample's x and lays its gy out at the padded width (zeros in the extra
-    # columns), then every (block, channel pair, tap triple) is 24 dot products in one sweep.
+    # columns), then every (block, channel pair, tap triple) is 24 dot products in one sweep;
+    # a last block of two output channels takes one input channel a sweep, 6 dot products.
     nb, c_in = x.shape[0], x.shape[1]
     nj, c_out, cig, taps = parts.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
     span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
     cog = c_out // groups
-    zero = parts.dtype.type(0)
     for job in prange(nj):
         acc = parts[job]
         acc[:] = 0.0
@@ -172,74 +324,18 @@ def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, p
                     k0 = c0
                     k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
                     e0, e1, e2, e3 = gb[k0], gb[k1], gb[k2], gb[k3]
+                    if last - c0 == 1:
+                        for cl in range(cig):
+                            for t in range(0, taps, 3):
+                                _dots2(acc, xb[g * cig + cl], e0, e1, k0, k1, cl, offs, t, span)
+                        continue
                     for cl in range(0, cig - 1, 2):  # two input channels a sweep
                         pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
                         for t in range(0, taps, 3):
-                            s0 = pl[offs[t] : offs[t] + span]
-                            s1 = pl[offs[t + 1] : offs[t + 1] + span]
-                            s2 = pl[offs[t + 2] : offs[t + 2] + span]
-                            r0 = ql[offs[t] : offs[t] + span]
-                            r1 = ql[offs[t + 1] : offs[t + 1] + span]
-                            r2 = ql[offs[t + 2] : offs[t + 2] + span]
-                            p00 = p01 = p02 = p10 = p11 = p12 = zero
-                            p20 = p21 = p22 = p30 = p31 = p32 = zero
-                            q00 = q01 = q02 = q10 = q11 = q12 = zero
-                            q20 = q21 = q22 = q30 = q31 = q32 = zero
-                            for j in range(span):
-                                f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
-                                v0, v1, v2 = s0[j], s1[j], s2[j]
-                                p00 += f0 * v0
-                                p01 += f0 * v1
-                                p02 += f0 * v2
-                                p10 += f1 * v0
-                                p11 += f1 * v1
-                                p12 += f1 * v2
-                                p20 += f2 * v0
-                                p21 += f2 * v1
-                                p22 += f2 * v2
-                                p30 += f3 * v0
-                                p31 += f3 * v1
-                                p32 += f3 * v2
-                                u0, u1, u2 = r0[j], r1[j], r2[j]
-                                q00 += f0 * u0
-                                q01 += f0 * u1
-                                q02 += f0 * u2
-                                q10 += f1 * u0
-                                q11 += f1 * u1
-                                q12 += f1 * u2
-                                q20 += f2 * u0
-                                q21 += f2 * u1
-                                q22 += f2 * u2
-                                q30 += f3 * u0
-                                q31 += f3 * u1
-                                q32 += f3 * u2
-                            _add_block(acc, cl, t, k0, k1, k2, k3, p00, p01, p02, p10, p11, p12,
-                                       p20, p21, p22, p30, p31, p32)  # fmt: skip
-                            _add_block(acc, cl + 1, t, k0, k1, k2, k3, q00, q01, q02, q10, q11,
-                                       q12, q20, q21, q22, q30, q31, q32)  # fmt: skip
+                            _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs,
+                                        t, span)  # fmt: skip
                     if cig % 2:  # the odd last channel alone
-                        cl = cig - 1
-                        plane = xb[g * cig + cl]
+                        pl = xb[g * cig + cig - 1]
                         for t in range(0, taps, 3):
-                            s0 = plane[offs[t] : offs[t] + span]
-                            s1 = plane[offs[t + 1] : offs[t + 1] + span]
-                            s2 = plane[offs[t + 2] : offs[t + 2] + span]
-                            p00 = p01 = p02 = p10 = p11 = p12 = zero
-                            p20 = p21 = p22 = p30 = p31 = p32 = zero
-                            for j in range(span):
-                                v0, v1, v2 = s0[j], s1[j], s2[j]
-                                f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
-                                p00 += f0 * v0
-                                p01 += f0 * v1
-                                p02 += f0 * v2
-                                p10 += f1 * v0
-                                p11 += f1 * v1
-                                p12 += f1 * v2
-                                p20 += f2 * v0
-                                p21 += f2 * v1
-                                p22 += f2 * v2
-                                p30 += f3 * v0
-                                p31 += f3 * v1
-                                p32 += f3 * v2
-                            _add_block(acc, cl, t, k0, k1, k2, k3, p00, p01, p02, p10, p11, p12,
-                                       p20, p21, p22, p30, p31, p32)  # fmt: skip
+                            _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cig - 1, offs,
+                                       t, span)  # fmt: skip
