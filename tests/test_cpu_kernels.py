@@ -36,6 +36,7 @@ from minigrad._backends.cpu import (
     max_pool_forward,
     pad_backward,
     pad_forward,
+    sigmoid_forward,
 )
 from minigrad._backends.cpu import conv as conv_mod
 from tests import reference as ref
@@ -874,3 +875,20 @@ def test_results_identical_for_one_and_two_threads():
         assert n == threads
         digests.append(digest)
     assert digests[0] == digests[1]
+
+
+def test_float32_sigmoid_is_within_three_ulp_of_the_exact_value_everywhere():
+    # The float32 kernel computes exp itself (a polynomial and a power of two from bits)
+    x = np.concatenate(
+        [np.linspace(-110, 110, 400_001), rng_for(6).standard_normal(100_000) * 8]
+    ).astype(np.float32)
+    y = sigmoid_forward(x)
+    exact = 1 / (1 + np.exp(-x.astype(np.float64)))
+    normal = exact >= np.finfo(np.float32).tiny
+    ulps = np.abs(y[normal] - exact[normal]) / np.spacing(exact[normal].astype(np.float32))
+    assert ulps.max() <= 3
+    np.testing.assert_allclose(y[~normal], exact[~normal], rtol=0, atol=np.finfo(np.float32).tiny)
+    edge = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 89.0, -89.0, -88.7], dtype=np.float32)
+    got = sigmoid_forward(edge)
+    assert np.isnan(got[0]) and list(got[1:6]) == [1.0, 0.0, 0.5, 0.5, 1.0]
+    assert got[6] == 0.0 and 0 < got[7] < np.finfo(np.float32).tiny  # as PyTorch: subnormal
