@@ -892,3 +892,17 @@ def test_float32_sigmoid_is_within_three_ulp_of_the_exact_value_everywhere():
     got = sigmoid_forward(edge)
     assert np.isnan(got[0]) and list(got[1:6]) == [1.0, 0.0, 0.5, 0.5, 1.0]
     assert got[6] == 0.0 and 0 < got[7] < np.finfo(np.float32).tiny  # as PyTorch: subnormal
+
+
+def test_blocked_sweeps_skip_the_rows_where_a_tap_row_reads_padding_only():
+    # 3x3, padding 1, a 6x6 input: rows share their zero borders, so the plane is 8 x 7.
+    # Tap row 0 reads the padding row for output row 0, tap row 2 for output row 5.
+    plane = conv_mod._shared_border_plane((1, 1, 1, 6, 6), (0, 1, 1), (0, 1, 1), 6)
+    assert plane == (1, 8, 7)
+    offs3, reach = conv_mod._blocked_taps((1, 3, 3), (1, 1, 1), plane, (0, 0, 0), False,
+                                          (0, 1, 1), (1, 6, 6), (1, 6, 6))  # fmt: skip
+    span = 5 * 7 + 6
+    assert len(offs3) == 9 and reach.shape == (3, 2)
+    assert reach[0, 0] >= 6 and reach[0, 1] == span  # output row 0 (6: its dropped column)
+    assert reach[1, 0] == 0 and reach[1, 1] == span
+    assert reach[2, 0] == 0 and reach[2, 1] <= 5 * 7  # skips output row 5

@@ -40,6 +40,8 @@ Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)``, ``y (N, C_out, *
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..._threads import get_num_threads, run_tasks
@@ -207,15 +209,40 @@ def _weights_in_threes(wk: np.ndarray) -> np.ndarray:
     return wk3
 
 
+@functools.lru_cache(maxsize=256)
+def _blocked_taps(k5, d, plane, base, flip, lo, data3, out3) -> tuple:
+    """The blocked kernels' tap offsets in a padded ``plane`` in threes (:func:`_in_threes`),
+    and for each triple the range ``[j0, j1)`` of output positions (flat, at the padded row
+    width) where one of its taps reads the input, which sits at ``lo`` with shape ``data3``:
+    outside it all three read padding, and the sweeps skip those positions. The input
+    gradient's taps run over an output gradient padded by ``k - 1`` on each side, so a tap
+    row meets data in only part of the rows (LeNet conv2: 10 of 14). Cached per geometry."""
+    offs3 = _in_threes(_tap_offsets(k5, d, plane, base, flip), plane)
+    plen = plane[0] * plane[1] * plane[2]
+    span = ((out3[0] - 1) * plane[1] + out3[1] - 1) * plane[2] + out3[2]
+    data = np.zeros(plen + span, dtype=bool)
+    inside = tuple(slice(lo[i], lo[i] + data3[i]) for i in range(3))
+    data[:plen].reshape(plane)[inside] = True
+    reach = np.zeros((len(offs3) // 3, 2), dtype=np.int64)
+    for i in range(len(reach)):
+        o = offs3[3 * i : 3 * i + 3]
+        hit = np.flatnonzero(data[o[0] : o[0] + span] | data[o[1] : o[1] + span] | data[o[2] : o[2] + span])
+        if hit.size:
+            reach[i] = hit[0], hit[-1] + 1
+    offs3.flags.writeable = reach.flags.writeable = False
+    return offs3, reach
+
+
 def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=False):
     """Stride-1 correlation of ``src5`` (padded by ``lo``/``hi``) with the taps ``wk (C_out,
     C/g, T)`` on the flat planes: the blocked kernel from four output channels per group, the
     one-channel kernel below. ``base``/``flip``: see :func:`_tap_offsets`."""
     if wk.shape[0] // groups >= _BLOCKED_MIN_CHANNELS:
         plane = _shared_border_plane(src5.shape, lo, hi, out5.shape[4])
-        offs = _tap_offsets(k5, d, plane, base, flip)
-        wk3, offs3 = _weights_in_threes(wk), _in_threes(offs, plane)
-        _conv_blocked_fwd_kernel(src5, wk3, offs3, out5, groups, *lo, *plane)
+        offs3, reach = _blocked_taps(
+            tuple(k5), tuple(d), plane, tuple(base), flip, tuple(lo), src5.shape[2:], out5.shape[2:]
+        )
+        _conv_blocked_fwd_kernel(src5, _weights_in_threes(wk), offs3, reach, out5, groups, *lo, *plane)
         return
     plane = _padded_plane(src5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane, base, flip)
@@ -232,11 +259,13 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
     c_out, cig, taps = shape3
     if c_out // groups >= _BLOCKED_MIN_CHANNELS:
         plane = _shared_border_plane(x5.shape, lo, hi, gy5.shape[4])
-        offs3 = _in_threes(_tap_offsets(k5, d, plane), plane)
+        offs3, reach = _blocked_taps(
+            tuple(k5), tuple(d), plane, (0, 0, 0), False, tuple(lo), x5.shape[2:], gy5.shape[2:]
+        )
         nj = _weight_chunks(nb, c_out * cig * len(offs3) * x5.itemsize)
         parts = np.empty((nj, c_out, cig, len(offs3)), dtype=x5.dtype)
         chunk = -(-nb // nj)
-        _conv_blocked_weight_kernel(x5, gy5, offs3, parts, groups, chunk, *lo, *plane)
+        _conv_blocked_weight_kernel(x5, gy5, offs3, reach, parts, groups, chunk, *lo, *plane)
         return parts.sum(axis=0)[..., :taps]
     plane = _padded_plane(x5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane)

@@ -71,14 +71,13 @@ def _add_block(acc, cl, t, k0, k1, k2, k3, a0, b0, c0, a1, b1, c1, a2, b2, c2, a
 
 
 @njit_inline
-def _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, span):
+def _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1):
     # four output channels += three taps of input channels cl (plane p) and cl + 1 (plane q)
-    s0 = p[offs[t] : offs[t] + span]
-    s1 = p[offs[t + 1] : offs[t + 1] + span]
-    s2 = p[offs[t + 2] : offs[t + 2] + span]
-    r0 = q[offs[t] : offs[t] + span]
-    r1 = q[offs[t + 1] : offs[t + 1] + span]
-    r2 = q[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = p[o0 : o0 + n], p[o1 : o1 + n], p[o2 : o2 + n]
+    r0, r1, r2 = q[o0 : o0 + n], q[o1 : o1 + n], q[o2 : o2 + n]
+    a0, a1, a2, a3 = a0[j0:j1], a1[j0:j1], a2[j0:j1], a3[j0:j1]
     w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
     w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
     w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
@@ -87,7 +86,7 @@ def _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, span):
     u10, u11, u12 = wk[k1, cl + 1, t], wk[k1, cl + 1, t + 1], wk[k1, cl + 1, t + 2]
     u20, u21, u22 = wk[k2, cl + 1, t], wk[k2, cl + 1, t + 1], wk[k2, cl + 1, t + 2]
     u30, u31, u32 = wk[k3, cl + 1, t], wk[k3, cl + 1, t + 1], wk[k3, cl + 1, t + 2]
-    for j in range(span):
+    for j in range(n):
         v0, v1, v2 = s0[j], s1[j], s2[j]
         e0, e1, e2 = r0[j], r1[j], r2[j]
         a0[j] += w00 * v0 + w01 * v1 + w02 * v2 + u00 * e0 + u01 * e1 + u02 * e2
@@ -97,16 +96,17 @@ def _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, span):
 
 
 @njit_inline
-def _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, span):
+def _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1):
     # four output channels += three taps of input channel cl alone (plane p)
-    s0 = p[offs[t] : offs[t] + span]
-    s1 = p[offs[t + 1] : offs[t + 1] + span]
-    s2 = p[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = p[o0 : o0 + n], p[o1 : o1 + n], p[o2 : o2 + n]
+    a0, a1, a2, a3 = a0[j0:j1], a1[j0:j1], a2[j0:j1], a3[j0:j1]
     w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
     w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
     w20, w21, w22 = wk[k2, cl, t], wk[k2, cl, t + 1], wk[k2, cl, t + 2]
     w30, w31, w32 = wk[k3, cl, t], wk[k3, cl, t + 1], wk[k3, cl, t + 2]
-    for j in range(span):
+    for j in range(n):
         v0, v1, v2 = s0[j], s1[j], s2[j]
         a0[j] += w00 * v0 + w01 * v1 + w02 * v2
         a1[j] += w10 * v0 + w11 * v1 + w12 * v2
@@ -115,19 +115,18 @@ def _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, span):
 
 
 @njit_inline
-def _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, span):
+def _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, j0, j1):
     # two output channels += three taps of input channels cl and cl + 1
-    s0 = p[offs[t] : offs[t] + span]
-    s1 = p[offs[t + 1] : offs[t + 1] + span]
-    s2 = p[offs[t + 2] : offs[t + 2] + span]
-    r0 = q[offs[t] : offs[t] + span]
-    r1 = q[offs[t + 1] : offs[t + 1] + span]
-    r2 = q[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = p[o0 : o0 + n], p[o1 : o1 + n], p[o2 : o2 + n]
+    r0, r1, r2 = q[o0 : o0 + n], q[o1 : o1 + n], q[o2 : o2 + n]
+    a0, a1 = a0[j0:j1], a1[j0:j1]
     w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
     w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
     u00, u01, u02 = wk[k0, cl + 1, t], wk[k0, cl + 1, t + 1], wk[k0, cl + 1, t + 2]
     u10, u11, u12 = wk[k1, cl + 1, t], wk[k1, cl + 1, t + 1], wk[k1, cl + 1, t + 2]
-    for j in range(span):
+    for j in range(n):
         v0, v1, v2 = s0[j], s1[j], s2[j]
         e0, e1, e2 = r0[j], r1[j], r2[j]
         a0[j] += w00 * v0 + w01 * v1 + w02 * v2 + u00 * e0 + u01 * e1 + u02 * e2
@@ -135,21 +134,22 @@ def _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, span):
 
 
 @njit_inline
-def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, span):
+def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1):
     # two output channels += three taps of input channel cl alone
-    s0 = p[offs[t] : offs[t] + span]
-    s1 = p[offs[t + 1] : offs[t + 1] + span]
-    s2 = p[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = p[o0 : o0 + n], p[o1 : o1 + n], p[o2 : o2 + n]
+    a0, a1 = a0[j0:j1], a1[j0:j1]
     w00, w01, w02 = wk[k0, cl, t], wk[k0, cl, t + 1], wk[k0, cl, t + 2]
     w10, w11, w12 = wk[k1, cl, t], wk[k1, cl, t + 1], wk[k1, cl, t + 2]
-    for j in range(span):
+    for j in range(n):
         v0, v1, v2 = s0[j], s1[j], s2[j]
         a0[j] += w00 * v0 + w01 * v1 + w02 * v2
         a1[j] += w10 * v0 + w11 * v1 + w12 * v2
 
 
 @njit_par
-def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
+def _conv_blocked_fwd_kernel(x, wk, offs, reach, y, groups, ld, lh, lw, pd, ph, pw):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW)
     # prange over (n, group): the job pads its sample's channels once and owns its outputs.
     # A sweep takes four output channels and two input channels: 24 multiply-adds per
@@ -176,20 +176,26 @@ def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
             acc[:] = 0.0
             if last - c0 == 1:
                 for cl in range(0, csg - 1, 2):
+                    p, q = buf[cl], buf[cl + 1]
                     for t in range(0, taps, 3):
-                        _sweep2_pair(a0, a1, buf[cl], buf[cl + 1], wk, k0, k1, cl, offs, t, span)
+                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                        _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, j0, j1)
                 if csg % 2:
+                    p, cl = buf[csg - 1], csg - 1
                     for t in range(0, taps, 3):
-                        _sweep2_one(a0, a1, buf[csg - 1], wk, k0, k1, csg - 1, offs, t, span)
+                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                        _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1)
             else:
                 for cl in range(0, csg - 1, 2):
                     p, q = buf[cl], buf[cl + 1]
                     for t in range(0, taps, 3):
-                        _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, span)
+                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                        _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
                 if csg % 2:
-                    p = buf[csg - 1]
+                    p, cl = buf[csg - 1], csg - 1
                     for t in range(0, taps, 3):
-                        _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, csg - 1, offs, t, span)
+                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                        _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
             for i in range(min(4, last + 1 - c0)):
                 for od in range(od_):
                     for oh in range(oh_):
@@ -200,21 +206,20 @@ def _conv_blocked_fwd_kernel(x, wk, offs, y, groups, ld, lh, lw, pd, ph, pw):
 
 
 @njit_inline
-def _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, span):
+def _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1):
     # acc[k, cl:cl + 2, t:t + 3] += the 24 dot products of four gy planes e with three taps
     # of the input planes pl (channel cl) and ql (cl + 1)
     zero = acc.dtype.type(0)
-    s0 = pl[offs[t] : offs[t] + span]
-    s1 = pl[offs[t + 1] : offs[t + 1] + span]
-    s2 = pl[offs[t + 2] : offs[t + 2] + span]
-    r0 = ql[offs[t] : offs[t] + span]
-    r1 = ql[offs[t + 1] : offs[t + 1] + span]
-    r2 = ql[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = pl[o0 : o0 + n], pl[o1 : o1 + n], pl[o2 : o2 + n]
+    r0, r1, r2 = ql[o0 : o0 + n], ql[o1 : o1 + n], ql[o2 : o2 + n]
+    e0, e1, e2, e3 = e0[j0:j1], e1[j0:j1], e2[j0:j1], e3[j0:j1]
     p00 = p01 = p02 = p10 = p11 = p12 = zero
     p20 = p21 = p22 = p30 = p31 = p32 = zero
     q00 = q01 = q02 = q10 = q11 = q12 = zero
     q20 = q21 = q22 = q30 = q31 = q32 = zero
-    for j in range(span):
+    for j in range(n):
         f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
         v0, v1, v2 = s0[j], s1[j], s2[j]
         p00 += f0 * v0
@@ -249,15 +254,16 @@ def _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, span):
 
 
 @njit_inline
-def _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, span):
+def _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1):
     # acc[k, cl, t:t + 3] += the 12 dot products of four gy planes with three taps of pl
     zero = acc.dtype.type(0)
-    s0 = pl[offs[t] : offs[t] + span]
-    s1 = pl[offs[t + 1] : offs[t + 1] + span]
-    s2 = pl[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = pl[o0 : o0 + n], pl[o1 : o1 + n], pl[o2 : o2 + n]
+    e0, e1, e2, e3 = e0[j0:j1], e1[j0:j1], e2[j0:j1], e3[j0:j1]
     p00 = p01 = p02 = p10 = p11 = p12 = zero
     p20 = p21 = p22 = p30 = p31 = p32 = zero
-    for j in range(span):
+    for j in range(n):
         v0, v1, v2 = s0[j], s1[j], s2[j]
         f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
         p00 += f0 * v0
@@ -277,14 +283,15 @@ def _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, span):
 
 
 @njit_inline
-def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, span):
+def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1):
     # acc[k0 and k1, cl, t:t + 3] += the 6 dot products of two gy planes with three taps of pl
     zero = acc.dtype.type(0)
-    s0 = pl[offs[t] : offs[t] + span]
-    s1 = pl[offs[t + 1] : offs[t + 1] + span]
-    s2 = pl[offs[t + 2] : offs[t + 2] + span]
+    o0, o1, o2 = offs[t] + j0, offs[t + 1] + j0, offs[t + 2] + j0
+    n = j1 - j0
+    s0, s1, s2 = pl[o0 : o0 + n], pl[o1 : o1 + n], pl[o2 : o2 + n]
+    e0, e1 = e0[j0:j1], e1[j0:j1]
     p00 = p01 = p02 = p10 = p11 = p12 = zero
-    for j in range(span):
+    for j in range(n):
         v0, v1, v2 = s0[j], s1[j], s2[j]
         f0, f1 = e0[j], e1[j]
         p00 += f0 * v0
@@ -298,7 +305,7 @@ def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, span):
 
 
 @njit_par
-def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, pd, ph, pw):
+def _conv_blocked_weight_kernel(x, gy, offs, reach, parts, groups, chunk, ld, lh, lw, pd, ph, pw):
     # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
     # prange over chunks of ``chunk`` samples: job j sums its samples, in order, into parts[j]
     # (the caller adds the parts in order, so no result depends on the thread count). A job
@@ -326,16 +333,19 @@ def _conv_blocked_weight_kernel(x, gy, offs, parts, groups, chunk, ld, lh, lw, p
                     e0, e1, e2, e3 = gb[k0], gb[k1], gb[k2], gb[k3]
                     if last - c0 == 1:
                         for cl in range(cig):
+                            pl = xb[g * cig + cl]
                             for t in range(0, taps, 3):
-                                _dots2(acc, xb[g * cig + cl], e0, e1, k0, k1, cl, offs, t, span)
+                                j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                                _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1)
                         continue
                     for cl in range(0, cig - 1, 2):  # two input channels a sweep
                         pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
                         for t in range(0, taps, 3):
-                            _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs,
-                                        t, span)  # fmt: skip
+                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                            _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t,
+                                        j0, j1)  # fmt: skip
                     if cig % 2:  # the odd last channel alone
-                        pl = xb[g * cig + cig - 1]
+                        pl, cl = xb[g * cig + cig - 1], cig - 1
                         for t in range(0, taps, 3):
-                            _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cig - 1, offs,
-                                       t, span)  # fmt: skip
+                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                            _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1)
