@@ -82,7 +82,8 @@ def cuda_is_available() -> bool:
 
 
 def to_device(value) -> device:
-    """Normalises a device argument and checks that it can be used here."""
+    """Normalises a device argument (to ``CPU`` or ``CUDA``, as PyTorch's tensors report
+    ``device(type='cpu')`` whatever index was asked) and checks that it can be used here."""
     dev = value if isinstance(value, device) else device(value)
     if dev.type == "cuda":
         problem = _cuda_problem()
@@ -96,5 +97,5 @@ def to_device(value) -> device:
                 f"device '{dev}': minigrad uses one GPU, 'cuda' or 'cuda:0'; run one process "
                 "per GPU and select it with CUDA_VISIBLE_DEVICES"
             )
-        dev = CUDA
-    return dev
+        return CUDA
+    return CPU  # one object per device, as tensors report it: identity is equality

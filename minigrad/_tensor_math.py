@@ -80,12 +80,22 @@ class MathMixin:
         return out
 
     def _binary(self, other, fn, op: str, reverse: bool = False, promote=None):
+        if (
+            promote is None
+            and type(other) is type(self)
+            and (other._device is self._device or other._device == self._device)
+            and other._array.dtype == self._array.dtype
+        ):  # the common case, two tensors of one dtype on one device: nothing to promote
+            if other._array.shape != self._array.shape:
+                broadcast_shapes(self._array.shape, other._array.shape, op)
+            return fn.apply(other, self) if reverse else fn.apply(self, other)
         dtype = _dtype.result_type(self, other)
         if promote is not None:
             dtype = promote(dtype)
         a = as_tensor_operand(self, dtype, self.device, op)
         b = as_tensor_operand(other, dtype, self.device, op)
-        broadcast_shapes(a.shape, b.shape, op)
+        if a._array.shape != b._array.shape:
+            broadcast_shapes(a.shape, b.shape, op)
         return fn.apply(b, a) if reverse else fn.apply(a, b)
 
     def _float_unary(self, fn, op: str):

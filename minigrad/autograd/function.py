@@ -10,7 +10,8 @@ import numpy as np
 
 from minigrad._xp import xp_for
 from minigrad.autograd import _hooks
-from minigrad.autograd.grad_mode import is_grad_enabled, no_grad
+from minigrad.autograd import grad_mode
+from minigrad.autograd.grad_mode import is_grad_enabled
 
 __all__ = ["Function", "Context", "Node", "AccumulateGrad"]
 
@@ -158,29 +159,59 @@ class Function:
     def apply(cls, *args):
         from minigrad._tensor import Tensor
 
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        device = _common_device(tensors, cls.__name__)
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        record = is_grad_enabled() and any(needs)
+        # one pass over the arguments: their device (the common case, one device object
+        # shared by all, needs no comparison) and which of them need a gradient
+        device = None
+        mixed = False
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a._device
+                elif a._device is not device and a._device != device:
+                    mixed = True
+                needs.append(a.requires_grad)
+            else:
+                needs.append(False)
+        if mixed or device is None:
+            device = _common_device([a for a in args if isinstance(a, Tensor)], cls.__name__)
+        needs = tuple(needs)
+        record = True in needs and is_grad_enabled()
         ctx = Context(device, needs)
-        # inf and nan follow IEEE rules silently, as in PyTorch: no NumPy warnings
-        with no_grad(), np.errstate(all="ignore"):
-            raw = cls.forward(ctx, *args) if not _hooks.active else _hooks.forward(cls, ctx, args)
+        # forward records nothing (grad mode off, restored even on error); inf and nan
+        # follow IEEE rules silently, as in PyTorch: no NumPy warnings
+        enabled = is_grad_enabled()
+        grad_mode._set(False)
+        try:
+            with np.errstate(all="ignore"):
+                if _hooks.active:
+                    raw = _hooks.forward(cls, ctx, args)
+                else:
+                    raw = cls.forward(ctx, *args)
+        finally:
+            grad_mode._set(enabled)
         single = not isinstance(raw, tuple)
-        outputs = tuple(_as_output(r, device, args) for r in ((raw,) if single else raw))
+        if single and type(raw) is np.ndarray and device.type == "cpu":  # the common case
+            outputs = (Tensor._wrap(raw, device),)
+        else:
+            outputs = tuple(_as_output(r, device, args) for r in ((raw,) if single else raw))
         if record:
-            edges = tuple(gradient_edge(a) if n else None for a, n in zip(args, needs))
+            edges = tuple(
+                (a._grad_fn, a._output_nr) if n and a._grad_fn is not None and a._base is None
+                else gradient_edge(a) if n else None
+                for a, n in zip(args, needs)
+            )  # fmt: skip
             meta = tuple(
-                (o.shape, o._array.dtype, o.device) if o is not None else None for o in outputs
+                (o.shape, o._array.dtype, o._device) if o is not None else None for o in outputs
             )
             node = Node(cls, ctx, edges, meta)
             for nr, out in enumerate(outputs):
                 if out is None or id(out) in ctx._non_differentiable:
                     continue
-                if not out.dtype.is_floating_point:
+                if out._array.dtype.kind != "f":
                     continue
-                out.requires_grad = True
-                out.grad_fn = node
+                out._requires_grad = True  # a floating-point output, not yet anyone's leaf
+                out._grad_fn = node
                 out._output_nr = nr
             if cls.saves_output:
                 ctx._output_versions = tuple(
