@@ -42,27 +42,29 @@ def _count_dependencies(roots):
     return deps
 
 
-def _as_array(grad, meta, who: str):
+def _as_array(grad, meta, node):
+    """A gradient that ``node``'s backward returned for an input of ``meta`` (shape, dtype,
+    device), as an array of that dtype; errors name the node."""
     from minigrad._tensor import Tensor
 
     shape, np_dtype, device = meta
     if isinstance(grad, Tensor):
         if grad.device != device:
             raise RuntimeError(
-                f"backward: {who} returned a gradient on device {grad.device} for an input "
-                f"on device {device}"
+                f"backward: {node.name()} returned a gradient on device {grad.device} for an "
+                f"input on device {device}"
             )
         arr = grad._array
     elif device.type == "cpu" and isinstance(grad, np.ndarray):
         arr = grad
     else:
         arr = xp_for(device).asarray(grad)
-    if arr.shape != tuple(shape):
+    if arr.shape != shape and arr.shape != tuple(shape):
         raise RuntimeError(
-            f"backward: {who} returned a gradient of shape {arr.shape} for an input of "
-            f"shape {tuple(shape)}"
+            f"backward: {node.name()} returned a gradient of shape {arr.shape} for an input "
+            f"of shape {tuple(shape)}"
         )
-    return arr.astype(np_dtype, copy=False)
+    return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
 
 
 def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
@@ -112,7 +114,8 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
                 if meta is not None and g is None:  # an output nobody used: zero gradient
                     g = xp_for(meta[2]).zeros(meta[0], meta[1])
                 grad_tensors.append(None if g is None else Tensor._wrap(g, meta[2]))
-            node.ctx.check_outputs_unchanged(node.name())
+            if node.ctx._output_versions:
+                node.ctx.check_outputs_unchanged(node.name())
             if _hooks.active:  # minigrad.profiler is recording
                 results = _hooks.backward(node, grad_tensors)
             else:
@@ -131,7 +134,7 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
                     continue
                 child, nr = edge
                 if g is not None:
-                    send(edge, _as_array(g, child.output_meta[nr], node.name()))
+                    send(edge, _as_array(g, child.output_meta[nr], node))
                 deps[child] -= 1
                 if deps[child] == 0:
                     ready.append(child)
