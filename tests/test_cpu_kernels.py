@@ -683,6 +683,7 @@ def test_avg_pool_matches_reference(case, count_include_pad, divisor):
         ((3, 4, 8, 6), (2, 2), None),
         ((2, 3, 9, 6), (3, 2), None),
         ((2, 2, 12), (3,), None),
+        ((2, 2, 12), (2,), None),
         ((2, 2, 4, 6, 6), (1, 2, 3), None),
         ((2, 3, 8, 8), (2, 2), 3),
     ],
