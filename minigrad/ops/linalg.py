@@ -40,3 +40,31 @@ class MatMulFn(Function):
         if gb is not None:
             gb = unbroadcast(gb, bv.shape).reshape(b.shape)
         return ga, gb
+
+
+class LinearFn(Function):
+    """``F.linear`` of a 2-D input and a 2-D weight: ``x @ w.T + b`` as one BLAS product and
+    one graph node, as PyTorch's ``addmm`` (the bias broadcasts: shape (out,), (1,) or ())."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        xp = ctx.xp
+        ctx.save_for_backward(x, w)
+        ctx.bias_shape = None if b is None else b.shape
+        with blas_threads_for(xp):  # one owner of the CPU cores: minigrad/_threads.py
+            y = xp.matmul(x._array, w._array.T)
+        if b is not None:
+            y += b._array
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gv = g._array
+        with blas_threads_for(xp):
+            gx = xp.matmul(gv, w._array) if need_x else None
+            gw = xp.matmul(gv.T, x._array) if need_w else None
+        gb = unbroadcast(gv, ctx.bias_shape) if need_b else None
+        return gx, gw, gb

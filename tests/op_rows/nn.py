@@ -53,12 +53,13 @@ def along_dim(draw):
 
 
 @st.composite
-def linear_case(draw, bias=True, lead_dims=(0, 1)):
+def linear_case(draw, bias=True, lead_dims=(0, 1), bias_shape=None):
+    """``bias_shape``: None for (out_features,), else () or (1,), which broadcast."""
     lead = draw(shapes(*lead_dims, 1, 3))
     n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     parts = [draw(arrays(lead + (n_in,))), draw(arrays((n_out, n_in)))]
     if bias:
-        parts.append(draw(arrays((n_out,))))
+        parts.append(draw(arrays((n_out,) if bias_shape is None else bias_shape)))
     return Example(tuple(parts))
 
 
@@ -332,6 +333,13 @@ ROWS = (
             lambda x, w: x @ w.T,
             linear_case(bias=False),
             grad_args=(0, 1),
+        ),
+        OpCase(
+            "F.linear_broadcast_bias",
+            F.linear,
+            lambda x, w, b: x @ w.T + b,
+            st.sampled_from([(), (1,)]).flatmap(lambda s: linear_case(bias_shape=s)),
+            grad_args=(0, 1, 2),
         ),
         OpCase(
             "F.linear_batched",

@@ -1,8 +1,8 @@
 """``linear`` and the dropout family (mirror ``torch.nn.functional``).
 
-Both are composites of existing Functions: linear is one 2-D matmul (a single BLAS call
-for any number of leading dimensions) plus a bias add; dropout multiplies by a scaled
-random mask, which ``MulFn`` keeps for the backward pass."""
+Linear is one Function (``ops.linalg.LinearFn``: a single BLAS call for any number of
+leading dimensions, the bias added in place); dropout multiplies by a scaled random mask,
+which ``MulFn`` keeps for the backward pass."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from minigrad._random import generator
 from minigrad._tensor import Tensor
 from minigrad._xp import copy_to
 from minigrad.nn.functional._args import check_float, check_same_dtype, check_tensor
+from minigrad.ops.linalg import LinearFn
 
 __all__ = ["linear", "dropout", "dropout1d", "dropout2d", "dropout3d"]
 
@@ -52,10 +53,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x2 = input if input.ndim == 2 else input.reshape(-1, in_features)
     if weight.ndim == 1:
         y = x2 @ weight
+        if bias is not None:
+            y = y + bias
     else:
-        y = x2 @ weight.t()
-    if bias is not None:
-        y = y + bias
+        y = LinearFn.apply(x2, weight, bias)
     if input.ndim != 2:
         y = y.reshape(lead + out_shape)
     return y
