@@ -12,7 +12,7 @@ so does a product while Numba's workers spin. The policy here:
   (:func:`blas_single_thread`, through threadpoolctl, which finds NumPy's BLAS whatever the
   import order and whatever ``OPENBLAS_NUM_THREADS`` says). The user's own NumPy calls
   outside minigrad keep their BLAS settings.
-* Work that is only BLAS calls (the stride-1 convolutions' shifted matmuls) is split by
+* Work that is only BLAS calls (the convolutions' matmuls, big matrix products) is split by
   :func:`run_tasks` over :func:`get_num_threads` Python threads, each calling BLAS on one
   thread while Numba's pool sleeps: two single-threaded products run 2x faster on two cores
   than one, and no worker spins. Tasks are handed out as threads free up, so a core taken by

@@ -375,3 +375,24 @@ def test_training_steps_identical_for_1_and_2_threads(model):
     assert loss1 == loss2
     for a, b in zip(params1, params2):
         np.testing.assert_array_equal(a, b)
+
+
+def test_big_matmul_splits_by_rows_and_gives_the_same_result_for_any_thread_count(monkeypatch):
+    # a product past the split threshold is cut into row tiles fixed by its shape
+    from minigrad.ops import linalg
+
+    monkeypatch.setattr(linalg, "_SPLIT_MIN_PRODUCTS", 1)
+    rng = np.random.default_rng(0)
+    a = mg.tensor(rng.standard_normal((37, 50)).astype(np.float32), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((50, 29)).astype(np.float32), requires_grad=True)
+    results = []
+    for n in (1, 2):
+        mg.set_num_threads(n)
+        a.grad = b.grad = None
+        y = a @ b
+        y.sum().backward()
+        results.append((y.detach().numpy(), a.grad.numpy(), b.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+    np.testing.assert_allclose(results[0][0], a.detach().numpy() @ b.detach().numpy(), rtol=1e-5)

@@ -1,10 +1,45 @@
-"""Matrix products (NumPy's ``matmul`` calls BLAS)."""
+"""Matrix products (NumPy's ``matmul`` calls BLAS).
+
+On the CPU a big 2-D product is cut into row tiles that ``run_tasks`` hands to the user's
+threads, each calling BLAS on one thread (one owner of the cores: ``minigrad/_threads.py``);
+the tiles follow from the shapes alone, so the result does not depend on the thread count.
+"""
 
 from __future__ import annotations
 
-from minigrad._threads import blas_threads_for
+import numpy as np
+
+from minigrad._threads import blas_single_thread, blas_threads_for, get_num_threads, run_tasks
 from minigrad.autograd.function import Function
 from minigrad.ops.elementwise import unbroadcast
+
+# Products of at least this many multiply-adds are split, into this many row tiles (enough
+# to balance two threads). Measured on 2 cores (benchmarks/RESULTS.md): 128M multiply-adds
+# run 1.3-1.6x faster split, 1024^3 2x; at 12-64M the hand-off to a helper thread eats the
+# gain (LeNet's 256 x 400 x 120 products stay whole).
+_SPLIT_MIN_PRODUCTS = 2**27
+_ROW_TILES = 4
+
+
+def _matmul(xp, a, b):
+    """``xp.matmul(a, b)``, a big 2-D CPU product split over the user's threads by rows."""
+    if xp is not np or a.ndim != 2 or b.ndim != 2:
+        with blas_threads_for(xp):
+            return xp.matmul(a, b)
+    m, k = a.shape
+    n = b.shape[1]
+    if m < _ROW_TILES or m * k * n < _SPLIT_MIN_PRODUCTS or get_num_threads() == 1:
+        with blas_single_thread():
+            return np.matmul(a, b)
+    out = np.empty((m, n), dtype=np.result_type(a, b))
+    rows = -(-m // _ROW_TILES)
+
+    def tile(i, _slot):
+        np.matmul(a[i * rows : (i + 1) * rows], b, out=out[i * rows : (i + 1) * rows])
+
+    with blas_single_thread():
+        run_tasks(tile, -(-m // rows), get_num_threads())
+    return out
 
 
 class MatMulFn(Function):
@@ -15,8 +50,7 @@ class MatMulFn(Function):
     def forward(ctx, a, b):
         xp = ctx.xp
         ctx.save_for_backward(a, b)
-        with blas_threads_for(xp):  # one owner of the CPU cores: minigrad/_threads.py
-            return xp.matmul(a._array, b._array)
+        return _matmul(xp, a._array, b._array)
 
     @staticmethod
     def backward(ctx, g):
@@ -30,11 +64,10 @@ class MatMulFn(Function):
         if b.ndim == 1:
             gv = gv[..., None]
         ga = gb = None
-        with blas_threads_for(xp):
-            if ctx.needs_input_grad[0]:
-                ga = xp.matmul(gv, xp.swapaxes(bv, -1, -2))
-            if ctx.needs_input_grad[1]:
-                gb = xp.matmul(xp.swapaxes(av, -1, -2), gv)
+        if ctx.needs_input_grad[0]:
+            ga = _matmul(xp, gv, xp.swapaxes(bv, -1, -2))
+        if ctx.needs_input_grad[1]:
+            gb = _matmul(xp, xp.swapaxes(av, -1, -2), gv)
         if ga is not None:
             ga = unbroadcast(ga, av.shape).reshape(a.shape)
         if gb is not None:
@@ -51,8 +84,7 @@ class LinearFn(Function):
         xp = ctx.xp
         ctx.save_for_backward(x, w)
         ctx.bias_shape = None if b is None else b.shape
-        with blas_threads_for(xp):  # one owner of the CPU cores: minigrad/_threads.py
-            y = xp.matmul(x._array, w._array.T)
+        y = _matmul(xp, x._array, w._array.T)
         if b is not None:
             y += b._array
         return y
@@ -63,8 +95,7 @@ class LinearFn(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         gv = g._array
-        with blas_threads_for(xp):
-            gx = xp.matmul(gv, w._array) if need_x else None
-            gw = xp.matmul(gv.T, x._array) if need_w else None
+        gx = _matmul(xp, gv, w._array) if need_x else None
+        gw = _matmul(xp, gv.T, x._array) if need_w else None
         gb = unbroadcast(gv, ctx.bias_shape) if need_b else None
         return gx, gw, gb
