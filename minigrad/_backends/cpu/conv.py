@@ -14,8 +14,10 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   shifted, vectorised multiply-add (or, for the weight gradient, one dot product) over the
   whole plane; outputs are computed at the padded row width and the extra columns dropped.
   From four output channels per group the register-blocked kernels of :mod:`.conv_blocked`
-  run (three taps, four output and two input channels per sweep, padding folded in), below
-  that the one-channel kernels of :mod:`.conv_loops`.
+  run (three taps, four output and two input channels per sweep, padding folded in; rows
+  share their zero borders, and each sweep skips the positions where its taps read padding
+  only: :func:`_shared_border_plane`, :func:`_blocked_taps`), below that the one-channel
+  kernels of :mod:`.conv_loops`.
 * ``"winograd"`` (2-D 3x3 at stride 1, one group, 64 channels or more: every deep ResNet
   layer; the weight gradient from 14x14 planes): Winograd F(2x2, 3x3), 16 BLAS products on
   transformed tiles, 2.25x fewer multiplications (:mod:`.conv_winograd`).
