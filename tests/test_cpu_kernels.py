@@ -254,7 +254,13 @@ def test_kernels_contract():
 
 @pytest.mark.parametrize(
     "height, width, pads, dilation",
-    [(4, 14, (0, 0), 1), (4, 10, (4, 4), 1), (4, 9, (3, 1), 1), (1, 1, (2, 2), 2), (1, 2, (3, 2), 1)],
+    [
+        (4, 14, (0, 0), 1),
+        (4, 10, (4, 4), 1),
+        (4, 9, (3, 1), 1),
+        (1, 1, (2, 2), 2),
+        (1, 2, (3, 2), 1),
+    ],
 )
 def test_blocked_conv_rows_share_their_zero_borders(height, width, pads, dilation):
     # The blocked kernels' rows are max(lo, hi) columns wider than the input, the right
@@ -907,3 +913,17 @@ def test_blocked_sweeps_skip_the_rows_where_a_tap_row_reads_padding_only():
     assert reach[0, 0] >= 6 and reach[0, 1] == span  # output row 0 (6: its dropped column)
     assert reach[1, 0] == 0 and reach[1, 1] == span
     assert reach[2, 0] == 0 and reach[2, 1] <= 5 * 7  # skips output row 5
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(deadline=None, max_examples=15)
+@given(case=conv_cases())
+def test_conv_forward_adds_the_bias_like_a_separate_pass(kind, case):
+    # the blocked kernels add the bias as they write the output; the other ways after
+    rng, x, w = _data(case)
+    bias = rng.standard_normal(w.shape[0])
+    s, p, d, g = _geom(case)
+    with strategy(kind):
+        fused = conv_forward(x, w, s, p, d, g, bias)
+        plain = conv_forward(x, w, s, p, d, g)
+    np.testing.assert_array_equal(fused, plain + bias.reshape((1, -1) + (1,) * (x.ndim - 2)))

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad._xp import xp_for
-from minigrad.autograd import _hooks
-from minigrad.autograd import grad_mode
+from minigrad.autograd import _hooks, grad_mode
 from minigrad.autograd.grad_mode import is_grad_enabled
 
 __all__ = ["Function", "Context", "Node", "AccumulateGrad"]

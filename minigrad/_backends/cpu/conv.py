@@ -48,6 +48,7 @@ import numpy as np
 
 from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
+from .channels import add_channel_bias
 from .conv_blocked import _conv_blocked_fwd_kernel, _conv_blocked_weight_kernel
 from .conv_im2col import im2col_forward, im2col_grad_input, im2col_grad_weight
 from .conv_loops import (
@@ -228,29 +229,34 @@ def _blocked_taps(k5, d, plane, base, flip, lo, data3, out3) -> tuple:
     reach = np.zeros((len(offs3) // 3, 2), dtype=np.int64)
     for i in range(len(reach)):
         o = offs3[3 * i : 3 * i + 3]
-        hit = np.flatnonzero(data[o[0] : o[0] + span] | data[o[1] : o[1] + span] | data[o[2] : o[2] + span])
+        reads = data[o[0] : o[0] + span] | data[o[1] : o[1] + span] | data[o[2] : o[2] + span]
+        hit = np.flatnonzero(reads)
         if hit.size:
             reach[i] = hit[0], hit[-1] + 1
     offs3.flags.writeable = reach.flags.writeable = False
     return offs3, reach
 
 
-def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=False):
+def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=False, bias=None):
     """Stride-1 correlation of ``src5`` (padded by ``lo``/``hi``) with the taps ``wk (C_out,
     C/g, T)`` on the flat planes: the blocked kernel from four output channels per group, the
-    one-channel kernel below. ``base``/``flip``: see :func:`_tap_offsets`."""
+    one-channel kernel below. ``base``/``flip``: see :func:`_tap_offsets`. Returns whether
+    ``bias`` (C_out,) was added: the blocked kernel adds it as it writes ``out5``."""
     if wk.shape[0] // groups >= _BLOCKED_MIN_CHANNELS:
         plane = _shared_border_plane(src5.shape, lo, hi, out5.shape[4])
         offs3, reach = _blocked_taps(
             tuple(k5), tuple(d), plane, tuple(base), flip, tuple(lo), src5.shape[2:], out5.shape[2:]
         )
-        _conv_blocked_fwd_kernel(src5, _weights_in_threes(wk), offs3, reach, out5, groups, *lo, *plane)
-        return
+        b = np.empty(0, out5.dtype) if bias is None else bias  # none: nothing added, -0.0 kept
+        wk3 = _weights_in_threes(wk)
+        _conv_blocked_fwd_kernel(src5, wk3, offs3, reach, b, out5, groups, *lo, *plane)
+        return bias is not None
     plane = _padded_plane(src5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane, base, flip)
     srcp5 = _pad5(src5, lo, hi)
     flat = srcp5.reshape(srcp5.shape[:2] + (-1,))
     _conv_flat_fwd_kernel(flat, wk, offs, out5, groups, *plane[1:])
+    return False
 
 
 def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
@@ -379,9 +385,17 @@ def _shifted_matmul(src5, lo, hi, wt, row_offs, dw, out5, groups):
 
 
 def conv_forward(
-    x: np.ndarray, w: np.ndarray, stride: Ints, padding: Pairs, dilation: Ints, groups: int
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: Ints,
+    padding: Pairs,
+    dilation: Ints,
+    groups: int,
+    bias: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Cross-correlation like ``torch.nn.functional.conv{1,2,3}d`` without bias.
+    """Cross-correlation like ``torch.nn.functional.conv{1,2,3}d``, plus ``bias (C_out,)``
+    when given: the blocked kernels add it as they write their outputs, the other ways in
+    one pass after (:func:`.channels.add_channel_bias`).
 
     ``padding`` holds one ``(lo, hi)`` pair per spatial dim (asymmetric allowed).
     Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)`` -> ``(N, C_out, *out)``.
@@ -390,20 +404,32 @@ def conv_forward(
     x5 = _lift(x)
     w5 = _lift(w.astype(x.dtype, copy=False))
     s, lo, hi, d = _geometry(nd, stride, padding, dilation)
+    nb, c_out = x5.shape[0], w5.shape[0]
+    k5 = w5.shape[2:]
+    out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
+    y5 = np.empty((nb, c_out) + out5, dtype=x.dtype)
+    b = None if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    if not _forward5(x5, w5, y5, s, lo, hi, d, groups, b) and b is not None:
+        add_channel_bias(y5, b)
+    return y5.reshape((nb, c_out) + out5[3 - nd :])
+
+
+def _forward5(x5, w5, y5, s, lo, hi, d, groups, bias) -> bool:
+    """``y5 = conv(x5, w5)`` by the strategy :func:`_strategy` picks; returns whether
+    ``bias`` was added too (the blocked kernels do it as they write)."""
     nb = x5.shape[0]
     c_out, cig = w5.shape[:2]
     k5 = w5.shape[2:]
     taps = k5[0] * k5[1] * k5[2]
     cog = c_out // groups
-    out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
-    y5 = np.empty((nb, c_out) + out5, dtype=x.dtype)
+    out5 = y5.shape[2:]
     plane = _padded_plane(x5.shape, lo, hi)
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
     how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)), wino)
     if how == "winograd" and wino:
         nt = _tile(nb, sample_bytes(cig, c_out, out5[1:], x5.itemsize), _COL_TILE_BYTES)
         winograd_forward(x5[:, :, 0], weight_transform(w5[:, :, 0]), y5[:, :, 0], lo[1:], nt)
-        return y5.reshape((nb, c_out) + out5[3 - nd :])
+        return False
     if how in ("shifted", "winograd") and not wino:
         how = "im2col"  # a forced "winograd" that does not fit
     if how == "shifted":
@@ -412,16 +438,16 @@ def conv_forward(
         wt = np.ascontiguousarray(w6).reshape(groups, k5[0] * k5[1], cog, k5[2] * cig)
         row_offs = _tap_offsets((k5[0], k5[1], 1), d, plane)
         _shifted_matmul(x5, lo, hi, wt, row_offs, d[2], y5, groups)
-        return y5.reshape((nb, c_out) + out5[3 - nd :])
+        return False
     if how == "im2col":
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
         im2col_forward(x5, w5, y5, (s, lo, d), groups, nt)
-        return y5.reshape((nb, c_out) + out5[3 - nd :])
+        return False
     if how == "flat":
-        _flat_forward(x5, w5.reshape(c_out, cig, taps), k5, d, y5, groups, lo, hi)
-    else:
-        _conv_fwd_kernel(_pad5(x5, lo, hi), w5, y5, *s, *d, groups)
-    return y5.reshape((nb, c_out) + out5[3 - nd :])
+        wk = w5.reshape(c_out, cig, taps)
+        return _flat_forward(x5, wk, k5, d, y5, groups, lo, hi, bias=bias)
+    _conv_fwd_kernel(_pad5(x5, lo, hi), w5, y5, *s, *d, groups)
+    return False
 
 
 def conv_grad_input(

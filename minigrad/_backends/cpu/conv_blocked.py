@@ -149,9 +149,10 @@ def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1):
 
 
 @njit_par
-def _conv_blocked_fwd_kernel(x, wk, offs, reach, y, groups, ld, lh, lw, pd, ph, pw):
-    # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW)
-    # prange over (n, group): the job pads its sample's channels once and owns its outputs.
+def _conv_blocked_fwd_kernel(x, wk, offs, reach, bias, y, groups, ld, lh, lw, pd, ph, pw):
+    # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW), plus
+    # bias (C_out,) unless it is empty. prange over (n, group): the job pads its sample's
+    # channels once and owns its outputs.
     # A sweep takes four output channels and two input channels: 24 multiply-adds per
     # loaded vector of the accumulators; an odd last input channel is swept alone, and a
     # last block of two output channels takes the two-channel sweeps (half the work).
@@ -201,8 +202,13 @@ def _conv_blocked_fwd_kernel(x, wk, offs, reach, y, groups, ld, lh, lw, pd, ph, 
                     for oh in range(oh_):
                         row = acc[i, (od * ph + oh) * pw :]
                         orow = y[b, c0 + i, od, oh]
-                        for ow in range(ow_):
-                            orow[ow] = row[ow]
+                        if bias.shape[0]:  # the conv's bias, added as the output is written
+                            bv = bias[c0 + i]
+                            for ow in range(ow_):
+                                orow[ow] = row[ow] + bv
+                        else:
+                            for ow in range(ow_):
+                                orow[ow] = row[ow]
 
 
 @njit_inline

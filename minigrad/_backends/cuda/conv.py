@@ -32,6 +32,7 @@ from .._geometry import conv_out_size
 from . import _arrays, conv_gemm
 from ._geom import conv_source, unravel3
 from ._launch import launch
+from .channels import add_channel_bias
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
 
@@ -185,8 +186,9 @@ def _geometry(nd, stride, padding, dilation):
     return s, lo, hi, d
 
 
-def conv_forward(x, w, stride: Ints, padding: Pairs, dilation: Ints, groups: int):
-    """Cross-correlation like ``torch.nn.functional.conv{1,2,3}d`` without bias.
+def conv_forward(x, w, stride: Ints, padding: Pairs, dilation: Ints, groups: int, bias=None):
+    """Cross-correlation like ``torch.nn.functional.conv{1,2,3}d``, plus ``bias (C_out,)``
+    when given (one pass after the convolution, :func:`.channels.add_channel_bias`).
 
     ``padding`` holds one ``(lo, hi)`` pair per spatial dim (asymmetric allowed).
     Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)`` -> ``(N, C_out, *out)``.
@@ -199,10 +201,11 @@ def conv_forward(x, w, stride: Ints, padding: Pairs, dilation: Ints, groups: int
     out5 = tuple(conv_out_size(x5.shape[2 + i], k5[i], s[i], lo[i], hi[i], d[i]) for i in range(3))
     if _use_gemm(w5.shape, groups):
         y5 = conv_gemm.forward(x5, w5, out5, lo, s, d, int(groups))
-        return y5.reshape(tuple(y5.shape[:2]) + out5[3 - nd :])
-    y5 = _arrays.empty((x5.shape[0], w5.shape[0]) + out5, x.dtype)
-    launch(_conv_fwd_kernel, y5.size, x5, w5, y5, *lo, *s, *d, int(groups))
-    return y5.reshape(tuple(y5.shape[:2]) + out5[3 - nd :])
+    else:
+        y5 = _arrays.empty((x5.shape[0], w5.shape[0]) + out5, x.dtype)
+        launch(_conv_fwd_kernel, y5.size, x5, w5, y5, *lo, *s, *d, int(groups))
+    y = y5.reshape(tuple(y5.shape[:2]) + out5[3 - nd :])
+    return y if bias is None else add_channel_bias(y, bias)
 
 
 def conv_grad_input(
