@@ -927,3 +927,19 @@ def test_conv_forward_adds_the_bias_like_a_separate_pass(kind, case):
         fused = conv_forward(x, w, s, p, d, g, bias)
         plain = conv_forward(x, w, s, p, d, g)
     np.testing.assert_array_equal(fused, plain + bias.reshape((1, -1) + (1,) * (x.ndim - 2)))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(deadline=None, max_examples=15)
+@given(case=conv_cases())
+def test_conv_grad_weight_writes_the_bias_gradient_of_channel_sums(kind, case):
+    # the blocked kernel sums gy per channel as it lays it out; the other ways in one pass
+    rng, x, w = _data(case)
+    s, p, d, g = _geom(case)
+    with strategy(kind):
+        gy = rng.standard_normal(conv_forward(x, w, s, p, d, g).shape)
+        gb = np.full(w.shape[0], np.nan)
+        gw = conv_grad_weight(x, gy, w.shape, s, p, d, g, gb)
+        gw_alone = conv_grad_weight(x, gy, w.shape, s, p, d, g)
+    np.testing.assert_array_equal(gw, gw_alone)
+    close(gb, gy.sum(axis=(0,) + tuple(range(2, gy.ndim))))

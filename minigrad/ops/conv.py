@@ -45,8 +45,12 @@ class ConvFn(Function):
             gb = full_like_device(g, w.shape[:1]) if need_b else None
             return gx, gw, gb, None, None, None, None
         gx = be.conv_grad_input(g, w._array, x.shape, *ctx.geometry) if need_x else None
-        gw = be.conv_grad_weight(x._array, g, w.shape, *ctx.geometry) if need_w else None
-        gb = ctx.backend.channel_sums(g) if need_b else None
+        gw = gb = None
+        if need_w:  # the bias gradient comes with it, summed while the kernel reads g
+            gb = ctx.xp.empty(w.shape[:1], dtype=g.dtype) if need_b else None
+            gw = be.conv_grad_weight(x._array, g, w.shape, *ctx.geometry, gb)
+        elif need_b:
+            gb = be.channel_sums(g)
         return gx, gw, gb, None, None, None, None
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
-from .channels import add_channel_bias
+from .channels import add_channel_bias, channel_sums
 from .conv_blocked import _conv_blocked_fwd_kernel, _conv_blocked_weight_kernel
 from .conv_im2col import im2col_forward, im2col_grad_input, im2col_grad_weight
 from .conv_loops import (
@@ -259,10 +259,12 @@ def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=Fa
     return False
 
 
-def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
+def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> np.ndarray:
     """Stride-1 weight gradient ``(C_out, C_in/g, taps)`` on the flat planes: the blocked
     kernel from four output channels per group (partial sums over chunks of samples, added
-    in order), the one- and two-channel kernels below."""
+    in order), the one- and two-channel kernels below. ``bias_grad`` (C_out,), when given,
+    receives ``gy`` summed per channel: by the blocked kernel as it lays ``gy`` out, else
+    in one pass."""
     nb = x5.shape[0]
     c_out, cig, taps = shape3
     if c_out // groups >= _BLOCKED_MIN_CHANNELS:
@@ -272,9 +274,16 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups) -> np.ndarray:
         )
         nj = _weight_chunks(nb, c_out * cig * len(offs3) * x5.itemsize)
         parts = np.empty((nj, c_out, cig, len(offs3)), dtype=x5.dtype)
+        bparts = np.empty((nj, c_out if bias_grad is not None else 0), dtype=np.float64)
         chunk = -(-nb // nj)
-        _conv_blocked_weight_kernel(x5, gy5, offs3, reach, parts, groups, chunk, *lo, *plane)
+        _conv_blocked_weight_kernel(
+            x5, gy5, offs3, reach, parts, bparts, groups, chunk, *lo, *plane
+        )
+        if bias_grad is not None:
+            bias_grad[...] = bparts.sum(axis=0)
         return parts.sum(axis=0)[..., :taps]
+    if bias_grad is not None:
+        bias_grad[...] = channel_sums(gy5)
     plane = _padded_plane(x5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane)
     xp5 = _pad5(x5, lo, hi)
@@ -527,8 +536,12 @@ def conv_grad_weight(
     padding: Pairs,
     dilation: Ints,
     groups: int,
+    bias_grad: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Gradient of :func:`conv_forward` with respect to ``w``.
+    """Gradient of :func:`conv_forward` with respect to ``w``; with ``bias_grad`` (C_out,)
+    also the bias gradient, written there (``gy`` summed over all but the channels, as
+    PyTorch's ``convolution_backward`` returns both): the blocked kernel sums it as it reads
+    ``gy``, the other ways in one pass (:func:`.channels.channel_sums`).
 
     Shape: ``x (N, C_in, *in)``, ``gy (N, C_out, *out)`` -> ``w_shape (C_out, C_in // groups, *k)``.
     """
@@ -537,29 +550,37 @@ def conv_grad_weight(
     gy5 = _lift(gy.astype(x.dtype, copy=False))
     s, lo, hi, d = _geometry(nd, stride, padding, dilation)
     w5_shape = _lift_shape(w_shape, nd)
+    c_out, cig = w5_shape[:2]
+    k5 = w5_shape[2:]
+    taps = k5[0] * k5[1] * k5[2]
+    wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
+    how = _strategy("weight", s, cig, c_out // groups, taps, int(np.prod(gy5.shape[2:])), wino)
+    if how == "flat":
+        gw3 = _flat_weight(x5, gy5, k5, d, lo, hi, (c_out, cig, taps), groups, bias_grad)
+        # The flat kernels multiply the dropped columns of the wide layout by zero: an inf
+        # or NaN in x turns those into NaN. A finite result met none; otherwise the direct
+        # loops, which have no dropped columns, compute it again.
+        if np.isfinite(gw3).all():
+            return gw3.reshape(tuple(w_shape))
+        how = "direct"
+    elif bias_grad is not None:
+        bias_grad[...] = channel_sums(gy5)
+    return _grad_weight5(x5, gy5, w5_shape, s, lo, hi, d, groups, how).reshape(tuple(w_shape))
+
+
+def _grad_weight5(x5, gy5, w5_shape, s, lo, hi, d, groups, how) -> np.ndarray:
+    """The weight gradient ``w5_shape`` by ``how``: Winograd, im2col or the direct loops."""
     nb = x5.shape[0]
     c_out, cig = w5_shape[:2]
     k5 = w5_shape[2:]
     taps = k5[0] * k5[1] * k5[2]
-    cog = c_out // groups
     out5 = gy5.shape[2:]
-    wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
-    how = _strategy("weight", s, cig, cog, taps, int(np.prod(out5)), wino)
-    if how == "winograd" and wino:
+    if how == "winograd" and _fits_winograd(x5.shape, k5, s, lo, d, groups):
         nt = _tile(nb, sample_bytes(cig, c_out, out5[1:], x5.itemsize), _COL_TILE_BYTES)
-        gw = winograd_grad_weight(x5[:, :, 0], gy5[:, :, 0], lo[1:], nt)
-        return gw.reshape(tuple(w_shape))
+        return winograd_grad_weight(x5[:, :, 0], gy5[:, :, 0], lo[1:], nt)
     if how in ("im2col", "shifted", "winograd"):  # no shifted weight gradient (im2col won)
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
-        gw = im2col_grad_weight(x5, gy5, k5, (s, lo, d), groups, nt)
-        return gw.reshape(tuple(w_shape))
-    if how == "flat":
-        gw3 = _flat_weight(x5, gy5, k5, d, lo, hi, (c_out, cig, taps), groups)
-        # The flat kernels multiply the dropped columns of the wide layout by zero: an inf
-        # or NaN in x turns those into NaN. A finite result met none; otherwise the direct
-        # loops below, which have no dropped columns, compute it again.
-        if np.isfinite(gw3).all():
-            return gw3.reshape(tuple(w_shape))
-    gw5 = np.empty(w5_shape, dtype=x.dtype)
+        return im2col_grad_weight(x5, gy5, k5, (s, lo, d), groups, nt)
+    gw5 = np.empty(w5_shape, dtype=x5.dtype)
     _conv_weight_bwd_kernel(_pad5(x5, lo, hi), gy5, gw5, *s, *d, groups)
-    return gw5.reshape(tuple(w_shape))
+    return gw5

@@ -311,13 +311,16 @@ def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1):
 
 
 @njit_par
-def _conv_blocked_weight_kernel(x, gy, offs, reach, parts, groups, chunk, ld, lh, lw, pd, ph, pw):
+def _conv_blocked_weight_kernel(
+    x, gy, offs, reach, parts, bparts, groups, chunk, ld, lh, lw, pd, ph, pw
+):
     # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
     # prange over chunks of ``chunk`` samples: job j sums its samples, in order, into parts[j]
     # (the caller adds the parts in order, so no result depends on the thread count). A job
     # pads each sample's x and lays its gy out at the padded width (zeros in the extra
     # columns), then every (block, channel pair, tap triple) is 24 dot products in one sweep;
     # a last block of two output channels takes one input channel a sweep, 6 dot products.
+    # bparts (J, C_out) float64, unless it has no columns: job j's sums of gy per channel.
     nb, c_in = x.shape[0], x.shape[1]
     nj, c_out, cig, taps = parts.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
@@ -326,11 +329,18 @@ def _conv_blocked_weight_kernel(x, gy, offs, reach, parts, groups, chunk, ld, lh
     for job in prange(nj):
         acc = parts[job]
         acc[:] = 0.0
+        bparts[job] = 0.0
         xb = np.zeros((c_in, pd * ph * pw + span), dtype=x.dtype)  # zero tails: padding taps
         gb = np.zeros((c_out, span), dtype=gy.dtype)
         for b in range(job * chunk, min(nb, job * chunk + chunk)):
             _pad_into(xb, x[b], ld, lh, lw, ph, pw)
             _pad_into(gb, gy[b], 0, 0, 0, ph, pw)
+            for c in range(bparts.shape[1]):  # the bias gradient, while gy[b] is in cache
+                total = 0.0
+                row = gb[c]
+                for j in range(span):  # the extra columns of the padded width hold zeros
+                    total += row[j]
+                bparts[job, c] += total
             for g in range(groups):
                 last = (g + 1) * cog - 1
                 for c0 in range(g * cog, last + 1, 4):

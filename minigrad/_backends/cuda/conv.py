@@ -32,7 +32,7 @@ from .._geometry import conv_out_size
 from . import _arrays, conv_gemm
 from ._geom import conv_source, unravel3
 from ._launch import launch
-from .channels import add_channel_bias
+from .channels import add_channel_bias, channel_sums
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_weight"]
 
@@ -229,12 +229,22 @@ def conv_grad_input(
 
 
 def conv_grad_weight(
-    x, gy, w_shape: Ints, stride: Ints, padding: Pairs, dilation: Ints, groups: int
+    x,
+    gy,
+    w_shape: Ints,
+    stride: Ints,
+    padding: Pairs,
+    dilation: Ints,
+    groups: int,
+    bias_grad=None,
 ):
-    """Gradient of :func:`conv_forward` with respect to ``w``.
+    """Gradient of :func:`conv_forward` with respect to ``w``; with ``bias_grad`` (C_out,)
+    also the bias gradient, written there (:func:`.channels.channel_sums` of ``gy``).
 
     Shape: ``x (N, C_in, *in)``, ``gy (N, C_out, *out)`` -> ``w_shape (C_out, C_in // groups, *k)``.
     """
+    if bias_grad is not None:
+        bias_grad[...] = channel_sums(gy)
     nd = x.ndim - 2
     x5 = _lift(x)
     gy5 = _lift(gy.astype(x.dtype, copy=False))
