@@ -339,6 +339,12 @@ def _divisor(factors, divisor_override, dtype) -> np.ndarray:
     return np.where(div == 0, 1, div).astype(dtype)  # empty windows sum to 0 anyway
 
 
+def _tile_divisor(k, divisor_override, dtype):
+    """The one divisor of windows that tile the input (no padding: every window is whole):
+    the kernel's cell count, or the override, as :func:`_divisor` gives it."""
+    return dtype.type(divisor_override if divisor_override else k[0] * k[1] * k[2])
+
+
 # ---------------------------------------------------------------------------------------------
 # Host wrappers.
 
@@ -405,15 +411,16 @@ def avg_pool_forward(
     x4 = _planes(x)
     k, s = _lift3(kernel, 1), _lift3(stride, 1)
     p, o = _lift3(padding, 0), _lift3(out_size, 1)
+    y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
+    if _tiling(x4.shape[1:], k, s, p, o):
+        rows = x4.reshape(-1, k[1], x4.shape[3])
+        div = _tile_divisor(k, divisor_override, x.dtype)
+        _avg_pool_tiles_fwd_kernel(rows, y.reshape(-1, o[2]), k[1], k[2], div)
+        return y.reshape(x.shape[:2] + o[3 - nd :])
     win = [
         _avg_windows(x4.shape[1 + i], o[i], k[i], s[i], p[i], count_include_pad) for i in range(3)
     ]
     div = _divisor([w[2] for w in win], divisor_override, x.dtype)
-    y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
-    if _tiling(x4.shape[1:], k, s, p, o):
-        rows = x4.reshape(-1, k[1], x4.shape[3])
-        _avg_pool_tiles_fwd_kernel(rows, y.reshape(-1, o[2]), k[1], k[2], div[0, 0, 0])
-        return y.reshape(x.shape[:2] + o[3 - nd :])
     taps = _row_taps(x4.shape[3], o[2], k[2], s[2], p[2], 1)
     _avg_pool_rows_kernel(x4, y, *win[0][:2], *win[1][:2], *taps, s[2], div)
     return y.reshape(x.shape[:2] + o[3 - nd :])
@@ -436,14 +443,15 @@ def avg_pool_backward(
     in4 = (gy4.shape[0],) + _lift3(tuple(in_shape)[2:], 1)
     k, s, p = _lift3(kernel, 1), _lift3(stride, 1), _lift3(padding, 0)
     o = gy4.shape[1:]
-    win = [_avg_windows(in4[1 + i], o[i], k[i], s[i], p[i], count_include_pad) for i in range(3)]
-    div = _divisor([w[2] for w in win], divisor_override, gy.dtype)
-    cover = [_covering(win[i][0], win[i][1], in4[1 + i]) for i in range(3)]
     gx = np.empty(in4, dtype=gy.dtype)
     if _tiling(in4[1:], k, s, p, o) and gx.size:
         rows = gx.reshape(-1, k[1], in4[3])
-        _avg_pool_tiles_bwd_kernel(gy4.reshape(-1, o[2]), rows, k[1], k[2], div[0, 0, 0])
+        div = _tile_divisor(k, divisor_override, gy.dtype)
+        _avg_pool_tiles_bwd_kernel(gy4.reshape(-1, o[2]), rows, k[1], k[2], div)
         return gx.reshape(tuple(in_shape))
+    win = [_avg_windows(in4[1 + i], o[i], k[i], s[i], p[i], count_include_pad) for i in range(3)]
+    div = _divisor([w[2] for w in win], divisor_override, gy.dtype)
+    cover = [_covering(win[i][0], win[i][1], in4[1 + i]) for i in range(3)]
     max_cover_w = int((cover[2][1] - cover[2][0]).max(initial=0))
     _avg_pool_bwd_kernel(gy4, gx, *cover[0], *cover[1], *cover[2], div, max_cover_w)
     return gx.reshape(tuple(in_shape))
