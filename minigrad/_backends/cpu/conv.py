@@ -259,12 +259,11 @@ def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=Fa
     return False
 
 
-def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> np.ndarray:
+def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> tuple:
     """Stride-1 weight gradient ``(C_out, C_in/g, taps)`` on the flat planes: the blocked
     kernel from four output channels per group (partial sums over chunks of samples, added
-    in order), the one- and two-channel kernels below. ``bias_grad`` (C_out,), when given,
-    receives ``gy`` summed per channel: by the blocked kernel as it lays ``gy`` out, else
-    in one pass."""
+    in order), the one- and two-channel kernels below. Returns it and whether ``bias_grad``
+    (C_out,) was filled: the blocked kernel sums ``gy`` per channel as it lays it out."""
     nb = x5.shape[0]
     c_out, cig, taps = shape3
     if c_out // groups >= _BLOCKED_MIN_CHANNELS:
@@ -281,9 +280,7 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> np.n
         )
         if bias_grad is not None:
             bias_grad[...] = bparts.sum(axis=0)
-        return parts.sum(axis=0)[..., :taps]
-    if bias_grad is not None:
-        bias_grad[...] = channel_sums(gy5)
+        return parts.sum(axis=0)[..., :taps], bias_grad is not None
     plane = _padded_plane(x5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane)
     xp5 = _pad5(x5, lo, hi)
@@ -292,7 +289,7 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> np.n
     two = (c_out // groups) % 2 == 0
     kernel = _conv_flat_weight2_bwd_kernel if two else _conv_flat_weight_bwd_kernel
     kernel(src, gy5, offs, gw3, groups, *plane[1:])
-    return gw3
+    return gw3, False
 
 
 def _weight_chunks(nb: int, part_bytes: int) -> int:
@@ -555,16 +552,18 @@ def conv_grad_weight(
     taps = k5[0] * k5[1] * k5[2]
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
     how = _strategy("weight", s, cig, c_out // groups, taps, int(np.prod(gy5.shape[2:])), wino)
+    gw3, summed = None, False
     if how == "flat":
-        gw3 = _flat_weight(x5, gy5, k5, d, lo, hi, (c_out, cig, taps), groups, bias_grad)
-        # The flat kernels multiply the dropped columns of the wide layout by zero: an inf
-        # or NaN in x turns those into NaN. A finite result met none; otherwise the direct
-        # loops, which have no dropped columns, compute it again.
-        if np.isfinite(gw3).all():
-            return gw3.reshape(tuple(w_shape))
-        how = "direct"
-    elif bias_grad is not None:
+        gw3, summed = _flat_weight(x5, gy5, k5, d, lo, hi, (c_out, cig, taps), groups, bias_grad)
+    if bias_grad is not None and not summed:
         bias_grad[...] = channel_sums(gy5)
+    # The flat kernels multiply the dropped columns of the wide layout by zero: an inf or NaN
+    # in x turns those into NaN. A finite result met none; otherwise the direct loops, which
+    # have no dropped columns, compute it again.
+    if gw3 is not None and np.isfinite(gw3).all():
+        return gw3.reshape(tuple(w_shape))
+    if how == "flat":
+        how = "direct"
     return _grad_weight5(x5, gy5, w5_shape, s, lo, hi, d, groups, how).reshape(tuple(w_shape))
 
 
