@@ -10,10 +10,19 @@ would miss the on-disk cache in every new process.
 from __future__ import annotations
 
 from numba import njit, prange
+from numba.core.compiler import Compiler
 
 from ._cache_dir import ensure_writable
 
-__all__ = ["FASTMATH", "njit_exact", "njit_inline", "njit_par", "njit_seq", "prange"]
+__all__ = [
+    "FASTMATH",
+    "njit_disjoint",
+    "njit_exact",
+    "njit_inline",
+    "njit_par",
+    "njit_seq",
+    "prange",
+]
 
 # No "nnan"/"ninf": max pooling pads with -inf and must propagate NaN like PyTorch.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -31,3 +40,21 @@ njit_exact = njit(parallel=True, cache=True)
 # Serial kernels that release the GIL: each runs on one of ``run_tasks``' threads, on its own
 # tile, next to BLAS calls on the other threads (minigrad._threads).
 njit_seq = njit(cache=True, nogil=True, fastmath=FASTMATH)
+
+
+class _DisjointArgsCompiler(Compiler):
+    """Numba's compiler with LLVM's ``noalias`` on every pointer argument (the flag Numba
+    itself sets on a parallel loop body whose arrays do not alias). LLVM then knows that a
+    loop storing into one array argument does not change the others, and drops the
+    overlap checks it otherwise runs before each vectorised loop: in a 136-long
+    multiply-add sweep over four outputs and six inputs those checks took a fifth of the
+    time (benchmarks/RESULTS.md, "Overlap checks")."""
+
+    def define_pipelines(self):
+        self.state.flags.noalias = True
+        return super().define_pipelines()
+
+
+# Serial per-job bodies of the parallel kernels, whose array arguments never share memory
+# with an array that the body writes (each caller passes distinct arrays and scratch).
+njit_disjoint = njit(cache=True, fastmath=FASTMATH, pipeline_class=_DisjointArgsCompiler)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit_inline, njit_par, prange
+from ._jit import njit_disjoint, njit_inline, njit_par, prange
 
 __all__ = ["_conv_blocked_fwd_kernel", "_conv_blocked_weight_kernel"]
 
@@ -148,67 +148,82 @@ def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1):
         a1[j] += w10 * v0 + w11 * v1 + w12 * v2
 
 
+@njit_disjoint
+def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw):
+    # one sample and group: xs (C/g, D, H, W), wk (C_out/g, C/g, T) -> ys (C_out/g, OD, OH,
+    # OW), plus bias (C_out/g,) unless it is empty. buf (C/g, plane + span) zeros and the
+    # four accumulators a0..a3 (span,), separate arrays so that LLVM knows they never
+    # overlap, are the job's scratch. Pads the channels into buf once, then a sweep takes
+    # four output channels and two input channels: 24 multiply-adds per loaded vector of
+    # the accumulators; an odd last input channel is swept alone, and a last block of two
+    # output channels takes the two-channel sweeps (half the work).
+    cog, csg, taps = wk.shape
+    od_, oh_, ow_ = ys.shape[1], ys.shape[2], ys.shape[3]
+    _pad_into(buf, xs, ld, lh, lw, ph, pw)
+    last = cog - 1
+    for c0 in range(0, cog, 4):
+        k0 = c0
+        k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
+        a0[:], a1[:], a2[:], a3[:] = 0.0, 0.0, 0.0, 0.0
+        if last - c0 == 1:
+            for cl in range(0, csg - 1, 2):
+                p, q = buf[cl], buf[cl + 1]
+                for t in range(0, taps, 3):
+                    j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                    _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, j0, j1)
+            if csg % 2:
+                p, cl = buf[csg - 1], csg - 1
+                for t in range(0, taps, 3):
+                    j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                    _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1)
+        else:
+            for cl in range(0, csg - 1, 2):
+                p, q = buf[cl], buf[cl + 1]
+                for t in range(0, taps, 3):
+                    j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                    _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
+            if csg % 2:
+                p, cl = buf[csg - 1], csg - 1
+                for t in range(0, taps, 3):
+                    j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                    _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
+        for i in range(min(4, cog - c0)):
+            ai = a0 if i == 0 else a1 if i == 1 else a2 if i == 2 else a3
+            for od in range(od_):
+                for oh in range(oh_):
+                    row = ai[(od * ph + oh) * pw :]
+                    orow = ys[c0 + i, od, oh]
+                    if bias.shape[0]:  # the conv's bias, added as the output is written
+                        bv = bias[c0 + i]
+                        for ow in range(ow_):
+                            orow[ow] = row[ow] + bv
+                    else:
+                        for ow in range(ow_):
+                            orow[ow] = row[ow]
+
+
 @njit_par
 def _conv_blocked_fwd_kernel(x, wk, offs, reach, bias, y, groups, ld, lh, lw, pd, ph, pw):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW), plus
-    # bias (C_out,) unless it is empty. prange over (n, group): the job pads its sample's
-    # channels once and owns its outputs.
-    # A sweep takes four output channels and two input channels: 24 multiply-adds per
-    # loaded vector of the accumulators; an odd last input channel is swept alone, and a
-    # last block of two output channels takes the two-channel sweeps (half the work).
+    # bias (C_out,) unless it is empty. prange over (n, group): each job (:func:`_fwd_job`)
+    # pads its sample's channels once, into its own scratch, and owns its outputs.
     nb = x.shape[0]
-    c_out, csg, taps = wk.shape
+    c_out, csg = wk.shape[0], wk.shape[1]
     od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
-    plen = pd * ph * pw
     span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
     cog = c_out // groups
     for job in prange(nb * groups):
         b = job // groups
         g = job % groups
         # each plane has a zero tail after it, where the padding taps point
-        buf = np.zeros((csg, plen + span), dtype=x.dtype)
-        _pad_into(buf, x[b, g * csg : (g + 1) * csg], ld, lh, lw, ph, pw)
-        acc = np.empty((4, span), dtype=y.dtype)
-        a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
-        last = (g + 1) * cog - 1
-        for c0 in range(g * cog, last + 1, 4):
-            k0 = c0
-            k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
-            acc[:] = 0.0
-            if last - c0 == 1:
-                for cl in range(0, csg - 1, 2):
-                    p, q = buf[cl], buf[cl + 1]
-                    for t in range(0, taps, 3):
-                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                        _sweep2_pair(a0, a1, p, q, wk, k0, k1, cl, offs, t, j0, j1)
-                if csg % 2:
-                    p, cl = buf[csg - 1], csg - 1
-                    for t in range(0, taps, 3):
-                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                        _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1)
-            else:
-                for cl in range(0, csg - 1, 2):
-                    p, q = buf[cl], buf[cl + 1]
-                    for t in range(0, taps, 3):
-                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                        _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
-                if csg % 2:
-                    p, cl = buf[csg - 1], csg - 1
-                    for t in range(0, taps, 3):
-                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                        _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
-            for i in range(min(4, last + 1 - c0)):
-                for od in range(od_):
-                    for oh in range(oh_):
-                        row = acc[i, (od * ph + oh) * pw :]
-                        orow = y[b, c0 + i, od, oh]
-                        if bias.shape[0]:  # the conv's bias, added as the output is written
-                            bv = bias[c0 + i]
-                            for ow in range(ow_):
-                                orow[ow] = row[ow] + bv
-                        else:
-                            for ow in range(ow_):
-                                orow[ow] = row[ow]
+        buf = np.zeros((csg, pd * ph * pw + span), dtype=x.dtype)
+        a0, a1 = np.empty(span, dtype=y.dtype), np.empty(span, dtype=y.dtype)
+        a2, a3 = np.empty(span, dtype=y.dtype), np.empty(span, dtype=y.dtype)
+        gb = bias[g * cog : (g + 1) * cog]  # empty when bias is
+        wg = wk[g * cog : (g + 1) * cog]
+        xs = x[b, g * csg : (g + 1) * csg]
+        ys = y[b, g * cog : (g + 1) * cog]
+        _fwd_job(xs, wg, offs, reach, gb, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw)
 
 
 @njit_inline
@@ -310,58 +325,71 @@ def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1):
     _add_taps(acc[k1, cl, t:], p10, p11, p12)
 
 
+@njit_disjoint
+def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, lw, ph, pw):
+    # samples b0..b1-1 of x (N, C_in, D, H, W) and gy (N, C_out, OD, OH, OW) summed, in
+    # order, into acc (C_out, C_in/g, T), and gy's sums per channel into bsums (C_out,)
+    # float64 unless it is empty. xb (C_in, plane + span) and gb (C_out, span), zeros, are
+    # the job's scratch: each sample's x is padded into xb and its gy laid out in gb at the
+    # padded width (zeros in the extra columns), then every (block, channel pair, tap
+    # triple) is 24 dot products in one sweep; a last block of two output channels takes
+    # one input channel a sweep, 6 dot products.
+    c_out, cig, taps = acc.shape
+    cog = c_out // groups
+    span = gb.shape[1]
+    acc[:] = 0.0
+    bsums[:] = 0.0
+    for b in range(b0, b1):
+        _pad_into(xb, x[b], ld, lh, lw, ph, pw)
+        _pad_into(gb, gy[b], 0, 0, 0, ph, pw)
+        for c in range(bsums.shape[0]):  # the bias gradient, while gy[b] is in cache
+            total = 0.0
+            row = gb[c]
+            for j in range(span):  # the extra columns of the padded width hold zeros
+                total += row[j]
+            bsums[c] += total
+        for g in range(groups):
+            last = (g + 1) * cog - 1
+            for c0 in range(g * cog, last + 1, 4):
+                k0 = c0
+                k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
+                e0, e1, e2, e3 = gb[k0], gb[k1], gb[k2], gb[k3]
+                if last - c0 == 1:
+                    for cl in range(cig):
+                        pl = xb[g * cig + cl]
+                        for t in range(0, taps, 3):
+                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                            _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1)
+                    continue
+                for cl in range(0, cig - 1, 2):  # two input channels a sweep
+                    pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
+                    for t in range(0, taps, 3):
+                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                        _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t,
+                                    j0, j1)  # fmt: skip
+                if cig % 2:  # the odd last channel alone
+                    pl, cl = xb[g * cig + cig - 1], cig - 1
+                    for t in range(0, taps, 3):
+                        j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                        _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1)
+
+
 @njit_par
 def _conv_blocked_weight_kernel(
     x, gy, offs, reach, parts, bparts, groups, chunk, ld, lh, lw, pd, ph, pw
 ):
     # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
-    # prange over chunks of ``chunk`` samples: job j sums its samples, in order, into parts[j]
-    # (the caller adds the parts in order, so no result depends on the thread count). A job
-    # pads each sample's x and lays its gy out at the padded width (zeros in the extra
-    # columns), then every (block, channel pair, tap triple) is 24 dot products in one sweep;
-    # a last block of two output channels takes one input channel a sweep, 6 dot products.
-    # bparts (J, C_out) float64, unless it has no columns: job j's sums of gy per channel.
+    # prange over chunks of ``chunk`` samples: job j (:func:`_weight_job`) sums its samples,
+    # in order, into parts[j] (the caller adds the parts in order, so no result depends on
+    # the thread count). bparts (J, C_out) float64, unless it has no columns: job j's sums
+    # of gy per channel.
     nb, c_in = x.shape[0], x.shape[1]
-    nj, c_out, cig, taps = parts.shape
+    nj, c_out = parts.shape[0], parts.shape[1]
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
     span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
-    cog = c_out // groups
     for job in prange(nj):
-        acc = parts[job]
-        acc[:] = 0.0
-        bparts[job] = 0.0
         xb = np.zeros((c_in, pd * ph * pw + span), dtype=x.dtype)  # zero tails: padding taps
         gb = np.zeros((c_out, span), dtype=gy.dtype)
-        for b in range(job * chunk, min(nb, job * chunk + chunk)):
-            _pad_into(xb, x[b], ld, lh, lw, ph, pw)
-            _pad_into(gb, gy[b], 0, 0, 0, ph, pw)
-            for c in range(bparts.shape[1]):  # the bias gradient, while gy[b] is in cache
-                total = 0.0
-                row = gb[c]
-                for j in range(span):  # the extra columns of the padded width hold zeros
-                    total += row[j]
-                bparts[job, c] += total
-            for g in range(groups):
-                last = (g + 1) * cog - 1
-                for c0 in range(g * cog, last + 1, 4):
-                    k0 = c0
-                    k1, k2, k3 = _block(c0, 1, last), _block(c0, 2, last), _block(c0, 3, last)
-                    e0, e1, e2, e3 = gb[k0], gb[k1], gb[k2], gb[k3]
-                    if last - c0 == 1:
-                        for cl in range(cig):
-                            pl = xb[g * cig + cl]
-                            for t in range(0, taps, 3):
-                                j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                                _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1)
-                        continue
-                    for cl in range(0, cig - 1, 2):  # two input channels a sweep
-                        pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
-                        for t in range(0, taps, 3):
-                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                            _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t,
-                                        j0, j1)  # fmt: skip
-                    if cig % 2:  # the odd last channel alone
-                        pl, cl = xb[g * cig + cig - 1], cig - 1
-                        for t in range(0, taps, 3):
-                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                            _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1)
+        b0, b1 = job * chunk, min(nb, job * chunk + chunk)
+        _weight_job(x, gy, offs, reach, parts[job], bparts[job], xb, gb, b0, b1, groups, ld,
+                    lh, lw, ph, pw)  # fmt: skip
