@@ -943,3 +943,24 @@ def test_conv_grad_weight_writes_the_bias_gradient_of_channel_sums(kind, case):
         gw_alone = conv_grad_weight(x, gy, w.shape, s, p, d, g)
     np.testing.assert_array_equal(gw, gw_alone)
     close(gb, gy.sum(axis=(0,) + tuple(range(2, gy.ndim))))
+
+
+@pytest.mark.parametrize(
+    "k, pads", [(1, ((0, 0), (1, 1))), (3, ((3, 3), (3, 3))), (3, ((2, 3), (4, 3)))]
+)
+def test_blocked_bias_gradient_when_outputs_are_wider_than_the_padded_rows(k, pads):
+    # both borders beyond the kernel's reach: the blocked kernels' rows (input width plus the
+    # larger border) are narrower than the output rows, and the wide layout of gy overlaps
+    # itself; every value of gy must still reach the bias gradient
+    rng = rng_for(3)
+    x = rng.standard_normal((2, 2, 4, 2))
+    w = rng.standard_normal((4, 2, k, k))
+    geo = ((1, 1), pads, (1, 1), 1)
+    with strategy("flat"):
+        gy = rng.standard_normal(conv_forward(x, w, *geo).shape)
+        gb = np.full(4, np.nan)
+        gw = conv_grad_weight(x, gy, w.shape, *geo, gb)
+    with strategy("direct"):
+        gw_direct = conv_grad_weight(x, gy, w.shape, *geo)
+    close(gb, gy.sum(axis=(0, 2, 3)))
+    close(gw, gw_direct)

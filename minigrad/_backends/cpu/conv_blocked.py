@@ -325,6 +325,20 @@ def _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1):
     _add_taps(acc[k1, cl, t:], p10, p11, p12)
 
 
+@njit_inline
+def _plane_sum(plane):
+    # the sum of plane (D, H, W) in float64, from the array itself: the wide layout of gy
+    # loses values where its rows overlap (outputs wider than the padded rows, which happens
+    # when both borders exceed the kernel's reach), though never ones the weights need
+    total = 0.0
+    for d in range(plane.shape[0]):
+        for h in range(plane.shape[1]):
+            line = plane[d, h]
+            for w in range(plane.shape[2]):
+                total += line[w]
+    return total
+
+
 @njit_disjoint
 def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, lw, ph, pw):
     # samples b0..b1-1 of x (N, C_in, D, H, W) and gy (N, C_out, OD, OH, OW) summed, in
@@ -336,18 +350,13 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
     # one input channel a sweep, 6 dot products.
     c_out, cig, taps = acc.shape
     cog = c_out // groups
-    span = gb.shape[1]
     acc[:] = 0.0
     bsums[:] = 0.0
     for b in range(b0, b1):
         _pad_into(xb, x[b], ld, lh, lw, ph, pw)
         _pad_into(gb, gy[b], 0, 0, 0, ph, pw)
         for c in range(bsums.shape[0]):  # the bias gradient, while gy[b] is in cache
-            total = 0.0
-            row = gb[c]
-            for j in range(span):  # the extra columns of the padded width hold zeros
-                total += row[j]
-            bsums[c] += total
+            bsums[c] += _plane_sum(gy[b, c])
         for g in range(groups):
             last = (g + 1) * cog - 1
             for c0 in range(g * cog, last + 1, 4):
