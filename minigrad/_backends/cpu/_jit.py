@@ -16,6 +16,7 @@ from ._cache_dir import ensure_writable
 
 __all__ = [
     "FASTMATH",
+    "njit_contract",
     "njit_disjoint",
     "njit_exact",
     "njit_inline",
@@ -36,6 +37,11 @@ njit_inline = njit(cache=True, fastmath=FASTMATH, inline="always")
 # Kernels whose roundings must be those of the operation-by-operation formula (optimizer
 # updates): no fast-math, so no fused multiply-add or reordering.
 njit_exact = njit(parallel=True, cache=True)
+
+# Kernels whose formula is written for its roundings (the float32 sigmoid's range reduction),
+# where only fusing a multiply and an add is allowed: half the instructions of a polynomial,
+# each fused step rounded once instead of twice.
+njit_contract = njit(parallel=True, cache=True, fastmath={"contract"})
 
 # Serial kernels that release the GIL: each runs on one of ``run_tasks``' threads, on its own
 # tile, next to BLAS calls on the other threads (minigrad._threads).

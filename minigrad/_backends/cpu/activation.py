@@ -16,7 +16,7 @@ import numpy as np
 from minigrad._threads import get_num_threads, run_tasks
 from minigrad.ops._stable import sigmoid
 
-from ._jit import njit_exact, njit_par, prange
+from ._jit import njit_contract, njit_par, prange
 
 __all__ = ["relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward"]
 
@@ -42,7 +42,7 @@ def _sigmoid_bwd_kernel(g, y, gx):
         gx[i] = (1 - y[i]) * y[i] * g[i]  # the order of PyTorch's sigmoid_backward
 
 
-@njit_exact  # no fast-math: reassociation would undo the two-part range reduction
+@njit_contract  # fused multiply-adds only: reassociation would undo the range reduction
 def _sigmoid_f32_kernel(x, y):
     f32 = np.float32
     for i in prange(x.size):
