@@ -44,6 +44,16 @@ def _pad_into(buf, src, ld, lh, lw, ph, pw):
 
 
 @njit_inline
+def _real_taps(offs, plen):
+    # the taps before the zero-weight ones that pad offs to a multiple of three, which point
+    # at the zero tail after a padded plane of plen elements
+    real = offs.shape[0]
+    while real > 0 and offs[real - 1] == plen:
+        real -= 1
+    return real
+
+
+@njit_inline
 def _block(c0, i, last):
     # channel i of the block starting at c0, clamped to the group's last channel
     return min(c0 + i, last)
@@ -93,6 +103,24 @@ def _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1):
         a1[j] += w10 * v0 + w11 * v1 + w12 * v2 + u10 * e0 + u11 * e1 + u12 * e2
         a2[j] += w20 * v0 + w21 * v1 + w22 * v2 + u20 * e0 + u21 * e1 + u22 * e2
         a3[j] += w30 * v0 + w31 * v1 + w32 * v2 + u30 * e0 + u31 * e1 + u32 * e2
+
+
+@njit_inline
+def _sweep4_pair1(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1):
+    # four output channels += one tap of input channels cl and cl + 1: the last taps of a
+    # kernel whose tap count is not a multiple of three, without the zero-weight taps
+    o = offs[t] + j0
+    n = j1 - j0
+    s, r = p[o : o + n], q[o : o + n]
+    a0, a1, a2, a3 = a0[j0:j1], a1[j0:j1], a2[j0:j1], a3[j0:j1]
+    w0, w1, w2, w3 = wk[k0, cl, t], wk[k1, cl, t], wk[k2, cl, t], wk[k3, cl, t]
+    u0, u1, u2, u3 = wk[k0, cl + 1, t], wk[k1, cl + 1, t], wk[k2, cl + 1, t], wk[k3, cl + 1, t]
+    for j in range(n):
+        v, e = s[j], r[j]
+        a0[j] += w0 * v + u0 * e
+        a1[j] += w1 * v + u1 * e
+        a2[j] += w2 * v + u2 * e
+        a3[j] += w3 * v + u3 * e
 
 
 @njit_inline
@@ -159,6 +187,7 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
     # output channels takes the two-channel sweeps (half the work).
     cog, csg, taps = wk.shape
     od_, oh_, ow_ = ys.shape[1], ys.shape[2], ys.shape[3]
+    real = _real_taps(offs, buf.shape[1] - a0.shape[0])
     _pad_into(buf, xs, ld, lh, lw, ph, pw)
     last = cog - 1
     for c0 in range(0, cog, 4):
@@ -181,7 +210,12 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
                 p, q = buf[cl], buf[cl + 1]
                 for t in range(0, taps, 3):
                     j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                    _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
+                    if t + 3 <= real:
+                        _sweep4_pair(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
+                    else:  # the last one or two taps, without the zero-weight ones
+                        for u in range(t, real):
+                            _sweep4_pair1(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, u,
+                                          j0, j1)  # fmt: skip
             if csg % 2:
                 p, cl = buf[csg - 1], csg - 1
                 for t in range(0, taps, 3):
@@ -275,6 +309,41 @@ def _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1
 
 
 @njit_inline
+def _dots4_pair1(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1):
+    # acc[k, cl:cl + 2, t] += the 8 dot products of four gy planes with one tap of pl and
+    # ql: the last taps of a kernel whose tap count is not a multiple of three
+    zero = acc.dtype.type(0)
+    o = offs[t] + j0
+    n = j1 - j0
+    s, r = pl[o : o + n], ql[o : o + n]
+    e0, e1, e2, e3 = e0[j0:j1], e1[j0:j1], e2[j0:j1], e3[j0:j1]
+    p0 = p1 = p2 = p3 = q0 = q1 = q2 = q3 = zero
+    for j in range(n):
+        f0, f1, f2, f3 = e0[j], e1[j], e2[j], e3[j]
+        v, u = s[j], r[j]
+        p0 += f0 * v
+        p1 += f1 * v
+        p2 += f2 * v
+        p3 += f3 * v
+        q0 += f0 * u
+        q1 += f1 * u
+        q2 += f2 * u
+        q3 += f3 * u
+    # a repeated channel of the last block adds into its cells once, as in _add_block
+    acc[k0, cl, t] += p0
+    acc[k0, cl + 1, t] += q0
+    if k1 != k0:
+        acc[k1, cl, t] += p1
+        acc[k1, cl + 1, t] += q1
+    if k2 != k1:
+        acc[k2, cl, t] += p2
+        acc[k2, cl + 1, t] += q2
+    if k3 != k2:
+        acc[k3, cl, t] += p3
+        acc[k3, cl + 1, t] += q3
+
+
+@njit_inline
 def _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1):
     # acc[k, cl, t:t + 3] += the 12 dot products of four gy planes with three taps of pl
     zero = acc.dtype.type(0)
@@ -350,6 +419,7 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
     # one input channel a sweep, 6 dot products.
     c_out, cig, taps = acc.shape
     cog = c_out // groups
+    real = _real_taps(offs, xb.shape[1] - gb.shape[1])
     acc[:] = 0.0
     bsums[:] = 0.0
     for b in range(b0, b1):
@@ -374,8 +444,13 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
                     pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
                     for t in range(0, taps, 3):
                         j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                        _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t,
-                                    j0, j1)  # fmt: skip
+                        if t + 3 <= real:
+                            _dots4_pair(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs,
+                                        t, j0, j1)  # fmt: skip
+                        else:  # the last one or two taps, without the zero-weight ones
+                            for u in range(t, real):
+                                _dots4_pair1(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl,
+                                             offs, u, j0, j1)  # fmt: skip
                 if cig % 2:  # the odd last channel alone
                     pl, cl = xb[g * cig + cig - 1], cig - 1
                     for t in range(0, taps, 3):
