@@ -18,7 +18,8 @@ _PREFIX = "minigrad._backends."
 
 def dispatchers() -> list:
     """Every Numba dispatcher (CPU ``@njit`` or ``@cuda.jit``) of the loaded kernel modules,
-    except helpers inlined into their callers (``inline="always"``: never compiled alone)."""
+    except helpers inlined into their callers (``inline="always"``) and per-job bodies
+    compiled into their kernels (``njit_job``): neither is compiled alone."""
     found = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith(_PREFIX) or module is None:
@@ -26,6 +27,8 @@ def dispatchers() -> list:
         for obj in vars(module).values():
             if hasattr(obj, "py_func") and hasattr(obj, "overloads") and hasattr(obj, "compile"):
                 if getattr(obj, "targetoptions", {}).get("inline") == "always":
+                    continue
+                if getattr(obj, "compiled_into_callers", False):
                     continue
                 found[id(obj)] = obj
     return list(found.values())

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit_disjoint, njit_inline, njit_par, prange
+from ._jit import njit_inline, njit_job, njit_par, prange
 
 __all__ = ["_conv_blocked_fwd_kernel", "_conv_blocked_weight_kernel"]
 
@@ -176,7 +176,7 @@ def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1):
         a1[j] += w10 * v0 + w11 * v1 + w12 * v2
 
 
-@njit_disjoint
+@njit_job
 def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw):
     # one sample and group: xs (C/g, D, H, W), wk (C_out/g, C/g, T) -> ys (C_out/g, OD, OH,
     # OW), plus bias (C_out/g,) unless it is empty. buf (C/g, plane + span) zeros and the
@@ -408,7 +408,7 @@ def _plane_sum(plane):
     return total
 
 
-@njit_disjoint
+@njit_job
 def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, lw, ph, pw):
     # samples b0..b1-1 of x (N, C_in, D, H, W) and gy (N, C_out, OD, OH, OW) summed, in
     # order, into acc (C_out, C_in/g, T), and gy's sums per channel into bsums (C_out,)
