@@ -7,16 +7,22 @@ and four output channels per sweep (the forward two input channels as well): eac
 input vector feeds twelve multiply-adds, and the weights stay in registers, which is what
 makes the sweep compute-bound rather than load-bound. Taps come padded to a multiple of
 three: the extra taps have zero weights and point at a zero tail after each padded plane,
-so they add exact zeros even next to an inf. Output channels come in blocks of four (the
-last block of a group repeats its last channel, which computes the same sums twice and
-writes them once).
+so they add exact zeros even next to an inf; the sweeps over two input channels run the
+last one or two real taps alone instead (a 5x5 kernel: 25 taps, not 27). Output channels
+come in blocks of four (the last block of a group repeats its last channel, which computes
+the same sums twice and writes them once).
 
 The padding is done here, into a per-job buffer, not by a separate pass over the input: a
 job owns one sample (forward) or one chunk of samples (weight gradient), and pads it while
-it is in cache. ``minigrad._backends.cpu.conv`` chooses these kernels for few channels per
-group at stride 1, where they beat BLAS (benchmarks/RESULTS.md), and computes the input
-gradient of a stride-1 convolution as :func:`_conv_blocked_fwd_kernel` on the output
-gradient with the flipped kernel.
+it is in cache. A job's body is its own function (``njit_job``), compiled with LLVM's
+``noalias`` on its array arguments and given separate accumulator arrays: LLVM then knows
+that the sweeps' stores never touch their inputs and drops the overlap checks it would
+otherwise run before every sweep (a fifth of a LeNet-sized sweep).
+
+``minigrad._backends.cpu.conv`` chooses these kernels for few channels per group at stride
+1, where they beat BLAS (benchmarks/RESULTS.md), and computes the input gradient of a
+stride-1 convolution as :func:`_conv_blocked_fwd_kernel` on the output gradient with the
+flipped kernel.
 
 Shape: ``x (N, C, D, H, W)``; ``wk (C_out, C / groups, T)`` with ``T % 3 == 0``; ``offs (T,)``
 the flat offset of each tap in a padded plane ``(PD, PH, PW)``; the input sits at ``lo`` in it.
