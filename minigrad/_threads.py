@@ -17,11 +17,9 @@ so does a product while Numba's workers spin. The policy here:
   thread while Numba's pool sleeps: two single-threaded products run 2x faster on two cores
   than one, and no worker spins. Tasks are handed out as threads free up, so a core taken by
   another process slows only its share.
-* Numba's OpenMP workers sleep about 0.1 ms after a kernel returns (``OMP_WAIT_POLICY=PASSIVE``
-  and ``GOMP_SPINCOUNT=10000`` for Numba's OpenMP runtime only, unless the user set a wait
-  policy), so no worker keeps a core busy between steps. The short spin catches the next
-  kernel of the same step: waking a worker that already sleeps costs 50-70 us on a
-  virtual machine, about 10 % of a LeNet step.
+* Numba's OpenMP workers sleep as soon as a kernel returns (``OMP_WAIT_POLICY=PASSIVE`` for
+  Numba's OpenMP runtime only, unless the user set a wait policy), so no worker keeps a core
+  busy between kernels.
 
 benchmarks/RESULTS.md ("One owner of the CPU threads") has the measurements behind this.
 Numba is imported only by the CPU backend; this module never imports it at import time.
@@ -99,7 +97,7 @@ def set_num_threads(num_threads: int) -> None:
 
 
 # Below this many elements in its largest array a kernel runs on the calling thread alone:
-# waking a worker costs up to 70 us (when it sleeps already), more than such a kernel's work.
+# waking a sleeping worker costs about 70 us, more than such a kernel's whole work.
 SMALL_KERNEL_ELEMENTS = 1 << 16
 
 
@@ -109,8 +107,7 @@ def use_numba_threads(elements: int | None = None) -> bool:
     whether it chose one thread for a small kernel (the caller restores the count after).
 
     Called by the CPU backend before each kernel (Numba's count is per thread); the first call
-    starts Numba's workers, with a short wait before they sleep unless the user chose a
-    wait policy.
+    starts Numba's workers, with OpenMP's passive wait policy unless the user chose one.
     Every kernel gives the same result for any thread count, so the choice never changes a
     result."""
     get, put = _numba_counts["get"], _numba_counts["set"]
@@ -145,27 +142,18 @@ def _bind_numba_counts():
     return get, put
 
 
-# How long Numba's OpenMP workers wait for the next kernel before they sleep, in GNU OpenMP's
-# spins (about 0.1 ms here; benchmarks/RESULTS.md, "Waking the workers"). Other OpenMP
-# runtimes take the passive policy: they sleep at once.
-WAIT_SPINS = 10000
-
-
 def _start_numba_pool(parallel) -> None:
     # OpenMP runtimes read their wait policy once, when they load: Numba's loads here. The
-    # variables are set for that moment only, so other OpenMP users (PyTorch) keep their
-    # defaults.
+    # variable is set for that moment only, so other OpenMP users (PyTorch) keep their default.
     keys = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
     if any(k in os.environ for k in keys):
         parallel._launch_threads()
         return
-    policy = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": str(WAIT_SPINS)}
-    os.environ.update(policy)
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         parallel._launch_threads()
     finally:
-        for key in policy:
-            del os.environ[key]
+        del os.environ["OMP_WAIT_POLICY"]
 
 
 def _blas_controller():
