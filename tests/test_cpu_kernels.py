@@ -910,9 +910,30 @@ def test_blocked_sweeps_skip_the_rows_where_a_tap_row_reads_padding_only():
                                           (0, 1, 1), (1, 6, 6), (1, 6, 6))  # fmt: skip
     span = 5 * 7 + 6
     assert len(offs3) == 9 and reach.shape == (3, 2)
-    assert reach[0, 0] >= 6 and reach[0, 1] == span  # output row 0 (6: its dropped column)
-    assert reach[1, 0] == 0 and reach[1, 1] == span
-    assert reach[2, 0] == 0 and reach[2, 1] <= 5 * 7  # skips output row 5
+    # each range is rounded up to whole vectors of SWEEP_ROUND positions
+    assert ((reach[:, 1] - reach[:, 0]) % conv_mod.SWEEP_ROUND == 0).all()
+    ends = reach[:, 1] - conv_mod.SWEEP_ROUND  # the last full vector starts before the end
+    assert reach[0, 0] >= 6 and ends[0] < span <= reach[0, 1]  # output row 0 (6: dropped)
+    assert reach[1, 0] == 0 and ends[1] < span <= reach[1, 1]
+    assert reach[2, 0] == 0 and ends[2] < 5 * 7  # skips output row 5
+
+
+def test_blocked_phases_sweep_outputs_only():
+    # LeNet conv2: 14-wide rows for 10 outputs would sweep 136 positions for 100; one
+    # phase per kernel column (the input shifted by kw, cut to 10 columns) sweeps 100
+    shape5, k5, one, zero, out3 = (2, 6, 1, 14, 14), (1, 5, 5), (1, 1, 1), (0, 0, 0), (1, 10, 10)
+    plane, phases = conv_mod._blocked_layout(shape5, k5, one, zero, zero, out3, zero)
+    assert (plane, phases) == ((1, 14, 10), 5)
+    offs3, reach = conv_mod._blocked_taps(k5, one, plane, zero, False, zero, shape5[2:], out3,
+                                          phases)  # fmt: skip
+    plen = 140
+    assert list(offs3[:6]) == [0, plen, 2 * plen, 3 * plen, 4 * plen, 10]  # kw, then kh
+    assert list(offs3[25:]) == [5 * plen, 5 * plen]  # the zero tail after the phases
+    assert (reach == [0, 104]).all()  # 100 outputs, rounded up to 13 vectors
+    # a 3x3 kernel over a 16x16 plane with padding 1 wastes little: one phase
+    plane, phases = conv_mod._blocked_layout((2, 6, 1, 16, 16), (1, 3, 3), one, (0, 1, 1),
+                                             (0, 1, 1), (1, 16, 16), zero)  # fmt: skip
+    assert phases == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)

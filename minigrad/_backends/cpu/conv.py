@@ -16,8 +16,9 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   From four output channels per group the register-blocked kernels of :mod:`.conv_blocked`
   run (three taps, four output and two input channels per sweep, padding folded in; rows
   share their zero borders, and each sweep skips the positions where its taps read padding
-  only: :func:`_shared_border_plane`, :func:`_blocked_taps`), below that the one-channel
-  kernels of :mod:`.conv_loops`.
+  only: :func:`_shared_border_plane`, :func:`_blocked_taps`; where the dropped columns
+  would be a quarter of the work, the input is laid out once per kernel column instead:
+  :func:`_blocked_layout`), below that the one-channel kernels of :mod:`.conv_loops`.
 * ``"winograd"`` (2-D 3x3 at stride 1, one group, 64 channels or more: every deep ResNet
   layer; the weight gradient from 14x14 planes): Winograd F(2x2, 3x3), 16 BLAS products on
   transformed tiles, 2.25x fewer multiplications (:mod:`.conv_winograd`).
@@ -49,7 +50,7 @@ import numpy as np
 from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
 from .channels import add_channel_bias, channel_sums
-from .conv_blocked import _conv_blocked_fwd_kernel, _conv_blocked_weight_kernel
+from .conv_blocked import SWEEP_ROUND, _conv_blocked_fwd_kernel, _conv_blocked_weight_kernel
 from .conv_im2col import im2col_forward, im2col_grad_input, im2col_grad_weight
 from .conv_loops import (
     _conv_flat_fwd_kernel,
@@ -86,6 +87,9 @@ _MIN_TILES = 4  # batch tiles at least (see _tile)
 # The flat strategy's blocked kernels (conv_blocked.py) take output channels four at a time;
 # with fewer per group (depthwise) the one-channel kernels of conv_loops.py do less work.
 _BLOCKED_MIN_CHANNELS = 4
+# The blocked kernels lay the input out in one phase per kernel column (:func:`_blocked_layout`)
+# where the one-phase layout sweeps this many positions per output or more.
+_PHASES_MIN_WASTE = 1.25
 # The blocked weight gradient sums chunks of samples in parallel, then adds the partial sums.
 _MAX_WEIGHT_CHUNKS = 16
 _PARTS_BYTES = 2 * 2**20
@@ -195,12 +199,12 @@ def _shared_border_plane(shape5, lo, hi, out_w: int) -> tuple:
     return plane[:2] + (shape5[4] + max(lo[2], hi[2]),)
 
 
-def _in_threes(offs: np.ndarray, plane: tuple) -> np.ndarray:
+def _in_threes(offs: np.ndarray, tail: int) -> np.ndarray:
     """The tap offsets padded to a multiple of three, as the blocked kernels take them: the
-    extra taps point at the zero tail the kernels keep after each padded plane, so they add
-    exact zeros even where the input holds inf or NaN (their weights are zero as well, see
-    :func:`_weights_in_threes`; their weight-gradient cells are dropped)."""
-    offs3 = np.full(-(-len(offs) // 3) * 3, plane[0] * plane[1] * plane[2], dtype=offs.dtype)
+    extra taps point at the zero ``tail`` the kernels keep after their padded planes, so they
+    add exact zeros even where the input holds inf or NaN (their weights are zero as well,
+    see :func:`_weights_in_threes`; their weight-gradient cells are dropped)."""
+    offs3 = np.full(-(-len(offs) // 3) * 3, tail, dtype=offs.dtype)
     offs3[: len(offs)] = offs
     return offs3
 
@@ -212,27 +216,56 @@ def _weights_in_threes(wk: np.ndarray) -> np.ndarray:
     return wk3
 
 
+def _blocked_layout(shape5, k5, d, lo, hi, out3, base) -> tuple:
+    """The padded plane ``(PD, PH, PW)`` of the blocked kernels and its number of phases.
+
+    One phase: the plane of :func:`_shared_border_plane`, outputs computed at its row width.
+    Where that wastes a quarter of the sweeps or more (LeNet conv2, 14-wide rows for 10
+    outputs: 136 positions for 100), ``KW`` phases instead: phase ``k`` holds the padded
+    input shifted left by ``k * dw`` columns and cut to the output width, so that tap
+    ``(kd, kh, kw)`` reads phase ``kw`` at a row offset and every swept position is an
+    output; the kernels copy the input ``KW`` times instead of once. Only where the taps
+    start at the plane's first column (``base`` zero: the forward and weight gradient).
+    """
+    plane = _shared_border_plane(shape5, lo, hi, out3[2])
+    span = ((out3[0] - 1) * plane[1] + out3[1] - 1) * plane[2] + out3[2]
+    if any(base) or span < _PHASES_MIN_WASTE * out3[0] * out3[1] * out3[2]:
+        return plane, 1
+    full = _padded_plane(shape5, lo, hi)
+    return (full[0], full[1], out3[2]), k5[2]
+
+
 @functools.lru_cache(maxsize=256)
-def _blocked_taps(k5, d, plane, base, flip, lo, data3, out3) -> tuple:
+def _blocked_taps(k5, d, plane, base, flip, lo, data3, out3, phases=1) -> tuple:
     """The blocked kernels' tap offsets in a padded ``plane`` in threes (:func:`_in_threes`),
     and for each triple the range ``[j0, j1)`` of output positions (flat, at the padded row
     width) where one of its taps reads the input, which sits at ``lo`` with shape ``data3``:
     outside it all three read padding, and the sweeps skip those positions. The input
     gradient's taps run over an output gradient padded by ``k - 1`` on each side, so a tap
-    row meets data in only part of the rows (LeNet conv2: 10 of 14). Cached per geometry."""
-    offs3 = _in_threes(_tap_offsets(k5, d, plane, base, flip), plane)
+    row meets data in only part of the rows (LeNet conv2: 10 of 14). With ``phases`` (see
+    :func:`_blocked_layout`), tap ``kw`` reads phase ``kw``. Cached per geometry."""
     plen = plane[0] * plane[1] * plane[2]
     span = ((out3[0] - 1) * plane[1] + out3[1] - 1) * plane[2] + out3[2]
-    data = np.zeros(plen + span, dtype=bool)
-    inside = tuple(slice(lo[i], lo[i] + data3[i]) for i in range(3))
-    data[:plen].reshape(plane)[inside] = True
+    if phases == 1:
+        offs = _tap_offsets(k5, d, plane, base, flip)
+    else:  # the column shift is the phase: taps of a row of the kernel differ by plen
+        rows = _tap_offsets(k5[:2] + (1,), d, plane, base, flip)
+        cols = np.arange(k5[2])[::-1] if flip else np.arange(k5[2])
+        offs = (rows[:, None] + cols[None, :] * plen).reshape(-1)
+    offs3 = _in_threes(offs, phases * plen)
+    # where the input lies in each phase: the padded rows' columns from k * dw
+    inside = np.zeros(plane[:2] + (plane[2] + (phases - 1) * d[2],), dtype=bool)
+    inside[tuple(slice(lo[i], lo[i] + data3[i]) for i in range(3))] = True
+    data = np.zeros(phases * plen + span, dtype=bool)
+    for k in range(phases):
+        data[k * plen : (k + 1) * plen] = inside[:, :, k * d[2] : k * d[2] + plane[2]].reshape(-1)
     reach = np.zeros((len(offs3) // 3, 2), dtype=np.int64)
     for i in range(len(reach)):
         o = offs3[3 * i : 3 * i + 3]
         reads = data[o[0] : o[0] + span] | data[o[1] : o[1] + span] | data[o[2] : o[2] + span]
         hit = np.flatnonzero(reads)
-        if hit.size:
-            reach[i] = hit[0], hit[-1] + 1
+        if hit.size:  # rounded up to whole vectors (see SWEEP_ROUND)
+            reach[i] = hit[0], hit[0] + -(-(hit[-1] + 1 - hit[0]) // SWEEP_ROUND) * SWEEP_ROUND
     offs3.flags.writeable = reach.flags.writeable = False
     return offs3, reach
 
@@ -243,13 +276,14 @@ def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=Fa
     one-channel kernel below. ``base``/``flip``: see :func:`_tap_offsets`. Returns whether
     ``bias`` (C_out,) was added: the blocked kernel adds it as it writes ``out5``."""
     if wk.shape[0] // groups >= _BLOCKED_MIN_CHANNELS:
-        plane = _shared_border_plane(src5.shape, lo, hi, out5.shape[4])
-        offs3, reach = _blocked_taps(
-            tuple(k5), tuple(d), plane, tuple(base), flip, tuple(lo), src5.shape[2:], out5.shape[2:]
-        )
+        k5, d, lo, base, out3 = tuple(k5), tuple(d), tuple(lo), tuple(base), out5.shape[2:]
+        plane, phases = _blocked_layout(src5.shape, k5, d, lo, hi, out3, base)
+        offs3, reach = _blocked_taps(k5, d, plane, base, flip, lo, src5.shape[2:], out3, phases)
         b = np.empty(0, out5.dtype) if bias is None else bias  # none: nothing added, -0.0 kept
         wk3 = _weights_in_threes(wk)
-        _conv_blocked_fwd_kernel(src5, wk3, offs3, reach, b, out5, groups, *lo, *plane)
+        _conv_blocked_fwd_kernel(
+            src5, wk3, offs3, reach, b, out5, groups, *lo, *plane, phases, d[2]
+        )
         return bias is not None
     plane = _padded_plane(src5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane, base, flip)
@@ -267,16 +301,15 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> tupl
     nb = x5.shape[0]
     c_out, cig, taps = shape3
     if c_out // groups >= _BLOCKED_MIN_CHANNELS:
-        plane = _shared_border_plane(x5.shape, lo, hi, gy5.shape[4])
-        offs3, reach = _blocked_taps(
-            tuple(k5), tuple(d), plane, (0, 0, 0), False, tuple(lo), x5.shape[2:], gy5.shape[2:]
-        )
+        k5, d, lo, out3 = tuple(k5), tuple(d), tuple(lo), gy5.shape[2:]
+        plane, phases = _blocked_layout(x5.shape, k5, d, lo, hi, out3, (0, 0, 0))
+        offs3, reach = _blocked_taps(k5, d, plane, (0, 0, 0), False, lo, x5.shape[2:], out3, phases)
         nj = _weight_chunks(nb, c_out * cig * len(offs3) * x5.itemsize)
         parts = np.empty((nj, c_out, cig, len(offs3)), dtype=x5.dtype)
         bparts = np.empty((nj, c_out if bias_grad is not None else 0), dtype=np.float64)
         chunk = -(-nb // nj)
         _conv_blocked_weight_kernel(
-            x5, gy5, offs3, reach, parts, bparts, groups, chunk, *lo, *plane
+            x5, gy5, offs3, reach, parts, bparts, groups, chunk, *lo, *plane, phases, d[2]
         )
         if bias_grad is not None:
             bias_grad[...] = bparts.sum(axis=0)

@@ -14,7 +14,9 @@ the same sums twice and writes them once).
 
 The padding is done here, into a per-job buffer, not by a separate pass over the input: a
 job owns one sample (forward) or one chunk of samples (weight gradient), and pads it while
-it is in cache. A job's body is its own function (``njit_job``), compiled with LLVM's
+it is in cache. Where the caller asks for ``phases`` (one per kernel column), the buffer
+holds the padded input once per column shift, cut to the output width, so that every swept
+position is an output (``conv._blocked_layout``). A job's body is its own function (``njit_job``), compiled with LLVM's
 ``noalias`` on its array arguments and given separate accumulator arrays: LLVM then knows
 that the sweeps' stores never touch their inputs and drops the overlap checks it would
 otherwise run before every sweep (a fifth of a LeNet-sized sweep).
@@ -34,19 +36,34 @@ import numpy as np
 
 from ._jit import njit_inline, njit_job, njit_par, prange
 
-__all__ = ["_conv_blocked_fwd_kernel", "_conv_blocked_weight_kernel"]
+__all__ = ["SWEEP_ROUND", "_conv_blocked_fwd_kernel", "_conv_blocked_weight_kernel"]
+
+# A sweep's length is rounded up to a multiple of 8 (the caller's ``reach`` ranges):
+# a vectorised loop over 100 positions runs 12 vectors and 4 scalar rounds, which take as
+# long as 4 vectors more. Accumulators, zero tails and gy's layout have this many
+# positions of room after the outputs; what lands there is never written out, and the
+# weight gradient multiplies it by gy's zeros.
+SWEEP_ROUND = 8
+SWEEP_SLACK = SWEEP_ROUND - 1
 
 
 @njit_inline
-def _pad_into(buf, src, ld, lh, lw, ph, pw):
-    # src (C, D, H, W) -> the interior of buf (C, PD*PH*PW) at (ld, lh, lw); borders untouched
+def _pad_into(buf, src, ld, lh, lw, ph, pw, plen, phases, dw):
+    # src (C, D, H, W) -> the interiors of buf (C, phases * plen + room), borders untouched.
+    # Phase k (plen = PD*PH*PW elements from k * plen) is the padded input shifted left by
+    # k * dw columns and cut to PW columns, the input at (ld, lh, lw - k * dw) in it; one
+    # phase is the padded plane itself.
     for c in range(src.shape[0]):
         for d in range(src.shape[1]):
             for h in range(src.shape[2]):
-                row = buf[c, ((ld + d) * ph + lh + h) * pw + lw :]
-                line = src[c, d, h]
-                for w in range(src.shape[3]):
-                    row[w] = line[w]
+                line = src[c, d, h]  # one input row, read once for every phase
+                at = ((ld + d) * ph + lh + h) * pw + lw
+                for k in range(phases):
+                    w0 = max(0, k * dw - lw)  # the columns that land inside the phase's rows
+                    w1 = min(src.shape[3], pw + k * dw - lw)
+                    row = buf[c, k * plen + at - k * dw + w0 :]
+                    for w in range(w1 - w0):
+                        row[w] = line[w0 + w]
 
 
 @njit_inline
@@ -183,10 +200,11 @@ def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1):
 
 
 @njit_job
-def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw):
+def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw, plen,
+             phases, dw):  # fmt: skip
     # one sample and group: xs (C/g, D, H, W), wk (C_out/g, C/g, T) -> ys (C_out/g, OD, OH,
-    # OW), plus bias (C_out/g,) unless it is empty. buf (C/g, plane + span) zeros and the
-    # four accumulators a0..a3 (span,), separate arrays so that LLVM knows they never
+    # OW), plus bias (C_out/g,) unless it is empty. buf (C/g, phases * plane + room) zeros
+    # and the four accumulators a0..a3 (room,), separate arrays so that LLVM knows they never
     # overlap, are the job's scratch. Pads the channels into buf once, then a sweep takes
     # four output channels and two input channels: 24 multiply-adds per loaded vector of
     # the accumulators; an odd last input channel is swept alone, and a last block of two
@@ -194,7 +212,7 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
     cog, csg, taps = wk.shape
     od_, oh_, ow_ = ys.shape[1], ys.shape[2], ys.shape[3]
     real = _real_taps(offs, buf.shape[1] - a0.shape[0])
-    _pad_into(buf, xs, ld, lh, lw, ph, pw)
+    _pad_into(buf, xs, ld, lh, lw, ph, pw, plen, phases, dw)
     last = cog - 1
     for c0 in range(0, cog, 4):
         k0 = c0
@@ -243,27 +261,30 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
 
 
 @njit_par
-def _conv_blocked_fwd_kernel(x, wk, offs, reach, bias, y, groups, ld, lh, lw, pd, ph, pw):
+def _conv_blocked_fwd_kernel(
+    x, wk, offs, reach, bias, y, groups, ld, lh, lw, pd, ph, pw, phases, dw
+):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW), plus
     # bias (C_out,) unless it is empty. prange over (n, group): each job (:func:`_fwd_job`)
     # pads its sample's channels once, into its own scratch, and owns its outputs.
     nb = x.shape[0]
     c_out, csg = wk.shape[0], wk.shape[1]
     od_, oh_, ow_ = y.shape[2], y.shape[3], y.shape[4]
-    span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
+    room = ((od_ - 1) * ph + oh_ - 1) * pw + ow_ + SWEEP_SLACK  # the swept positions
     cog = c_out // groups
     for job in prange(nb * groups):
         b = job // groups
         g = job % groups
         # each plane has a zero tail after it, where the padding taps point
-        buf = np.zeros((csg, pd * ph * pw + span), dtype=x.dtype)
-        a0, a1 = np.empty(span, dtype=y.dtype), np.empty(span, dtype=y.dtype)
-        a2, a3 = np.empty(span, dtype=y.dtype), np.empty(span, dtype=y.dtype)
+        buf = np.zeros((csg, phases * pd * ph * pw + room), dtype=x.dtype)
+        a0, a1 = np.empty(room, dtype=y.dtype), np.empty(room, dtype=y.dtype)
+        a2, a3 = np.empty(room, dtype=y.dtype), np.empty(room, dtype=y.dtype)
         gb = bias[g * cog : (g + 1) * cog]  # empty when bias is
         wg = wk[g * cog : (g + 1) * cog]
         xs = x[b, g * csg : (g + 1) * csg]
         ys = y[b, g * cog : (g + 1) * cog]
-        _fwd_job(xs, wg, offs, reach, gb, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw)
+        _fwd_job(xs, wg, offs, reach, gb, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw,
+                 pd * ph * pw, phases, dw)  # fmt: skip
 
 
 @njit_inline
@@ -415,10 +436,11 @@ def _plane_sum(plane):
 
 
 @njit_job
-def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, lw, ph, pw):
+def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, lw, ph, pw,
+                plen, phases, dw):  # fmt: skip
     # samples b0..b1-1 of x (N, C_in, D, H, W) and gy (N, C_out, OD, OH, OW) summed, in
     # order, into acc (C_out, C_in/g, T), and gy's sums per channel into bsums (C_out,)
-    # float64 unless it is empty. xb (C_in, plane + span) and gb (C_out, span), zeros, are
+    # float64 unless it is empty. xb (C_in, phases * plane + room) and gb (C_out, room), zeros, are
     # the job's scratch: each sample's x is padded into xb and its gy laid out in gb at the
     # padded width (zeros in the extra columns), then every (block, channel pair, tap
     # triple) is 24 dot products in one sweep; a last block of two output channels takes
@@ -429,8 +451,8 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
     acc[:] = 0.0
     bsums[:] = 0.0
     for b in range(b0, b1):
-        _pad_into(xb, x[b], ld, lh, lw, ph, pw)
-        _pad_into(gb, gy[b], 0, 0, 0, ph, pw)
+        _pad_into(xb, x[b], ld, lh, lw, ph, pw, plen, phases, dw)
+        _pad_into(gb, gy[b], 0, 0, 0, ph, pw, 0, 1, 0)
         for c in range(bsums.shape[0]):  # the bias gradient, while gy[b] is in cache
             bsums[c] += _plane_sum(gy[b, c])
         for g in range(groups):
@@ -466,7 +488,7 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
 
 @njit_par
 def _conv_blocked_weight_kernel(
-    x, gy, offs, reach, parts, bparts, groups, chunk, ld, lh, lw, pd, ph, pw
+    x, gy, offs, reach, parts, bparts, groups, chunk, ld, lh, lw, pd, ph, pw, phases, dw
 ):
     # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
     # prange over chunks of ``chunk`` samples: job j (:func:`_weight_job`) sums its samples,
@@ -476,10 +498,10 @@ def _conv_blocked_weight_kernel(
     nb, c_in = x.shape[0], x.shape[1]
     nj, c_out = parts.shape[0], parts.shape[1]
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
-    span = ((od_ - 1) * ph + oh_ - 1) * pw + ow_
+    room = ((od_ - 1) * ph + oh_ - 1) * pw + ow_ + SWEEP_SLACK  # the swept positions
     for job in prange(nj):
-        xb = np.zeros((c_in, pd * ph * pw + span), dtype=x.dtype)  # zero tails: padding taps
-        gb = np.zeros((c_out, span), dtype=gy.dtype)
+        xb = np.zeros((c_in, phases * pd * ph * pw + room), dtype=x.dtype)  # zero tails
+        gb = np.zeros((c_out, room), dtype=gy.dtype)
         b0, b1 = job * chunk, min(nb, job * chunk + chunk)
         _weight_job(x, gy, offs, reach, parts[job], bparts[job], xb, gb, b0, b1, groups, ld,
-                    lh, lw, ph, pw)  # fmt: skip
+                    lh, lw, ph, pw, pd * ph * pw, phases, dw)  # fmt: skip
