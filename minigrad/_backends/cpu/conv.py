@@ -33,7 +33,7 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding.
 * ``"direct"`` (stride > 1, few channels): row loops in Numba.
 
-The one-channel flat and the direct kernels read a zero-padded copy of the input. The flat
+The direct kernels read a zero-padded copy of the input; the flat ones pad as they go. The flat
 weight gradient multiplies the dropped columns by zero, which turns an inf in ``x`` into NaN;
 when its result is not all finite, the direct loops compute it again.
 
@@ -287,9 +287,7 @@ def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=Fa
         return bias is not None
     plane = _padded_plane(src5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane, base, flip)
-    srcp5 = _pad5(src5, lo, hi)
-    flat = srcp5.reshape(srcp5.shape[:2] + (-1,))
-    _conv_flat_fwd_kernel(flat, wk, offs, out5, groups, *plane[1:])
+    _conv_flat_fwd_kernel(src5, wk, offs, out5, groups, *lo, *plane)
     return False
 
 
@@ -316,12 +314,10 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> tupl
         return parts.sum(axis=0)[..., :taps], bias_grad is not None
     plane = _padded_plane(x5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane)
-    xp5 = _pad5(x5, lo, hi)
     gw3 = np.empty(shape3, dtype=x5.dtype)
-    src = xp5.reshape(xp5.shape[:2] + (-1,))
     two = (c_out // groups) % 2 == 0
     kernel = _conv_flat_weight2_bwd_kernel if two else _conv_flat_weight_bwd_kernel
-    kernel(src, gy5, offs, gw3, groups, *plane[1:])
+    kernel(x5, gy5, offs, gw3, groups, *lo, *plane)
     return gw3, False
 
 

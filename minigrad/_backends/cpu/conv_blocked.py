@@ -16,7 +16,9 @@ The padding is done here, into a per-job buffer, not by a separate pass over the
 job owns one sample (forward) or one chunk of samples (weight gradient), and pads it while
 it is in cache. Where the caller asks for ``phases`` (one per kernel column), the buffer
 holds the padded input once per column shift, cut to the output width, so that every swept
-position is an output (``conv._blocked_layout``). A job's body is its own function (``njit_job``), compiled with LLVM's
+position is an output (``conv._blocked_layout``).
+
+A job's body is its own function (``njit_job``), compiled with LLVM's
 ``noalias`` on its array arguments and given separate accumulator arrays: LLVM then knows
 that the sweeps' stores never touch their inputs and drops the overlap checks it would
 otherwise run before every sweep (a fifth of a LeNet-sized sweep).

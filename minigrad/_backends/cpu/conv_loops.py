@@ -1,7 +1,9 @@
 """The Numba loop kernels of the convolution: the ``"flat"`` and ``"direct"`` strategies.
 
-``minigrad._backends.cpu.conv`` picks them for few channels per group (see its module doc)
-and hands them zero-padded inputs, so every index below is in range.
+``minigrad._backends.cpu.conv`` picks them for few channels per group (see its module doc).
+The flat kernels pad their input planes themselves, into private zeros, as the blocked ones
+do (no separate pass over the input); the direct ones get a zero-padded copy. Every index
+below is then in range.
 
 Shape: ``x (N, C_in, D, H, W)``, ``w (C_out, C_in // groups, KD, KH, KW)``,
 ``y (N, C_out, OD, OH, OW)``; arrays are lifted to three spatial dims by the caller.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit_par, prange
+from .conv_blocked import _pad_into
 
 __all__ = [
     "_conv_flat_fwd_kernel",
@@ -24,23 +27,27 @@ __all__ = [
 
 
 @njit_par
-def _conv_flat_fwd_kernel(src, wk, offs, out, groups, hw, ww):
-    # src (N, Cs, Dp*Hp*Wp) padded flat planes, wk (C_out, Cs/g, T), offs (T,) -> out (N, C_out, ..)
-    # prange over (n, c_out): each output plane is summed in a private buffer, one writer.
+def _conv_flat_fwd_kernel(src, wk, offs, out, groups, ld, lh, lw, pd, hw, ww):
+    # src (N, Cs, D, H, W), wk (C_out, Cs/g, T), offs (T,) in a plane (pd, hw, ww) that holds
+    # src at (ld, lh, lw) -> out (N, C_out, ..). prange over (n, c_out): each job pads its
+    # group's planes into private zeros, and sums its output plane in a private buffer.
     nb = src.shape[0]
     c_out, csg, taps = wk.shape
     od_, oh_, ow_ = out.shape[2], out.shape[3], out.shape[4]
     span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
+    plen = pd * hw * ww
     cog = c_out // groups
     for nco in prange(nb * c_out):
         b = nco // c_out
         co = nco % c_out
         cs0 = (co // cog) * csg
+        buf = np.zeros((csg, plen), dtype=src.dtype)
+        _pad_into(buf, src[b, cs0 : cs0 + csg], ld, lh, lw, hw, ww, plen, 1, 0)
         acc = np.empty(span, dtype=out.dtype)
         for j in range(span):
             acc[j] = 0.0
         for cl in range(csg):
-            plane = src[b, cs0 + cl]
+            plane = buf[cl]
             t = 0
             while t + 2 < taps:  # three taps per sweep: a third of the traffic on acc
                 w0, w1, w2 = wk[co, cl, t], wk[co, cl, t + 1], wk[co, cl, t + 2]
@@ -65,18 +72,21 @@ def _conv_flat_fwd_kernel(src, wk, offs, out, groups, hw, ww):
 
 
 @njit_par
-def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
-    # src (N, C_in, Dp*Hp*Wp) padded flat x, gy (N, C_out, OD, OH, OW), offs (T,) -> gw (C_out,.,T)
-    # prange over (c_out, c_in/groups): one owner per gw[co, cl]; the batch is summed in order.
+def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, ld, lh, lw, pd, hw, ww):
+    # src (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) in a plane (pd, hw, ww) that
+    # holds x at (ld, lh, lw) -> gw (C_out, C_in/g, T). prange over (c_out, c_in/groups): one
+    # owner per gw[co, cl], which pads its x planes into private zeros; the batch in order.
     nb = src.shape[0]
     c_out, cig, taps = gw.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
     span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
+    plen = pd * hw * ww
     cog = c_out // groups
     for pair in prange(c_out * cig):
         co = pair // cig
         cl = pair % cig
         ci = (co // cog) * cig + cl
+        buf = np.zeros((1, plen), dtype=src.dtype)
         acc = np.empty(taps, dtype=gw.dtype)
         for t in range(taps):
             acc[t] = 0.0
@@ -92,7 +102,8 @@ def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
                     row = gy[b, co, od, oh]
                     for ow in range(ow_):
                         dst[ow] = row[ow]
-            plane = src[b, ci]
+            _pad_into(buf, src[b, ci : ci + 1], ld, lh, lw, hw, ww, plen, 1, 0)
+            plane = buf[0]
             t = 0
             while t + 2 < taps:  # three taps per sweep over g
                 s0 = plane[offs[t] : offs[t] + span]
@@ -119,7 +130,7 @@ def _conv_flat_weight_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
 
 
 @njit_par
-def _conv_flat_weight2_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
+def _conv_flat_weight2_bwd_kernel(src, gy, offs, gw, groups, ld, lh, lw, pd, hw, ww):
     # As _conv_flat_weight_bwd_kernel for two output channels at once (C_out/groups even):
     # six independent dot products per sweep hide the add latency that bounds one channel.
     # prange over (pair of c_out, c_in/groups): one owner per gw[co:co+2, cl]; batch in order.
@@ -127,11 +138,13 @@ def _conv_flat_weight2_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
     c_out, cig, taps = gw.shape
     od_, oh_, ow_ = gy.shape[2], gy.shape[3], gy.shape[4]
     span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
+    plen = pd * hw * ww
     cog = c_out // groups
     for pair in prange((c_out // 2) * cig):
         co = (pair // cig) * 2
         cl = pair % cig
         ci = (co // cog) * cig + cl
+        buf = np.zeros((1, plen), dtype=src.dtype)
         acc = np.zeros((2, taps), dtype=gw.dtype)
         g = np.zeros((2, span), dtype=gw.dtype)  # gy at the padded row width, zeros between
         g0, g1 = g[0], g[1]
@@ -143,7 +156,8 @@ def _conv_flat_weight2_bwd_kernel(src, gy, offs, gw, groups, hw, ww):
                         row = gy[b, co + i, od, oh]
                         for ow in range(ow_):
                             dst[ow] = row[ow]
-            plane = src[b, ci]
+            _pad_into(buf, src[b, ci : ci + 1], ld, lh, lw, hw, ww, plen, 1, 0)
+            plane = buf[0]
             t = 0
             while t < taps:
                 s0 = plane[offs[t] : offs[t] + span]
