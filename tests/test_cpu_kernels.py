@@ -32,6 +32,7 @@ from minigrad._backends.cpu import (
     conv_forward,
     conv_grad_input,
     conv_grad_weight,
+    conv_im2col,
     max_pool_backward,
     max_pool_forward,
     pad_backward,
@@ -60,14 +61,15 @@ ADAPTIVE_MAX_REF = {
 # the weight gradient has no shifted form and takes im2col); "direct" and "im2col" force
 # those everywhere; "tiles" is "shifted" with batch tiles of two samples, so that a short
 # last tile occurs on the shifted and im2col paths; "winograd" forces Winograd F(2x2, 3x3)
-# where it fits and im2col elsewhere.
-KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles", "winograd")
+# where it fits and im2col elsewhere; "channels_last" is im2col through channels-last
+# columns from one input channel on (groups of one; tiles of two samples).
+KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles", "winograd", "channels_last")
 
 
 @contextlib.contextmanager
 def strategy(kind: str):
     """Force the convolution strategy the kernel layer picks (restored afterwards)."""
-    saved = conv_mod._strategy, conv_mod._tile
+    saved = conv_mod._strategy, conv_mod._tile, conv_im2col._CHANNELS_LAST_MIN_CHANNELS
     if kind == "flat":
         conv_mod._strategy = lambda op, s, *a: "flat" if all(v == 1 for v in s) else "direct"
     elif kind in ("shifted", "tiles"):
@@ -76,12 +78,15 @@ def strategy(kind: str):
         conv_mod._strategy = lambda *a: kind
     elif kind == "winograd":  # where the geometry fits (3x3, stride 1, 2-D), im2col elsewhere
         conv_mod._strategy = lambda *a: "winograd"
-    if kind == "tiles":
+    elif kind == "channels_last":
+        conv_mod._strategy = lambda *a: "im2col"
+        conv_im2col._CHANNELS_LAST_MIN_CHANNELS = 1
+    if kind in ("tiles", "channels_last"):
         conv_mod._tile = lambda nb, *args: min(nb, 2)
     try:
         yield
     finally:
-        conv_mod._strategy, conv_mod._tile = saved
+        conv_mod._strategy, conv_mod._tile, conv_im2col._CHANNELS_LAST_MIN_CHANNELS = saved
 
 
 def directional(f, x, v, eps=1e-3):
