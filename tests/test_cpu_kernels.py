@@ -371,15 +371,19 @@ def test_winograd_matches_reference_and_its_adjoints(case):
 
 
 def test_winograd_runs_where_it_fits_and_nowhere_else():
-    # ResNet's 64-channel 3x3 layers take it (the weight gradient from 14x14 planes); other
-    # geometries, and a forced "winograd" that does not fit, do not
-    assert conv_mod._strategy("forward", (1, 1, 1), 64, 64, 9, 64, True) == "winograd"
-    assert conv_mod._strategy("input", (1, 1, 1), 64, 64, 9, 64, True) == "winograd"
-    assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 64, True) == "im2col"
-    assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 196, True) == "winograd"
+    # ResNet's 64-channel 3x3 layers take it from 16x16 planes (the weight gradient from
+    # 28x28), the forward also from 128 channels; other geometries, and a forced "winograd"
+    # that does not fit, do not
+    assert conv_mod._strategy("forward", (1, 1, 1), 64, 64, 9, 256, True) == "winograd"
+    assert conv_mod._strategy("input", (1, 1, 1), 64, 64, 9, 256, True) == "winograd"
+    assert conv_mod._strategy("forward", (1, 1, 1), 64, 64, 9, 64, True) == "im2col"
+    assert conv_mod._strategy("input", (1, 1, 1), 64, 64, 9, 64, True) == "im2col"
+    assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 256, True) == "im2col"
+    assert conv_mod._strategy("weight", (1, 1, 1), 64, 64, 9, 784, True) == "winograd"
     assert conv_mod._strategy("forward", (1, 1, 1), 16, 16, 9, 1024, True) == "flat"
     assert conv_mod._strategy("forward", (1, 1, 1), 64, 64, 9, 49, True) == "im2col"
     assert conv_mod._strategy("forward", (1, 1, 1), 256, 256, 9, 49, True) == "winograd"
+    assert conv_mod._strategy("input", (1, 1, 1), 256, 256, 9, 49, True) == "im2col"
     fits = conv_mod._fits_winograd
     assert fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 1)
     assert not fits((2, 4, 1, 8, 8), (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1), 1)

@@ -19,9 +19,10 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   only: :func:`_shared_border_plane`, :func:`_blocked_taps`; where the dropped columns
   would be a quarter of the work, the input is laid out once per kernel column instead:
   :func:`_blocked_layout`), below that the one-channel kernels of :mod:`.conv_loops`.
-* ``"winograd"`` (2-D 3x3 at stride 1, one group, 64 channels or more: every deep ResNet
-  layer; the weight gradient from 14x14 planes): Winograd F(2x2, 3x3), 16 BLAS products on
-  transformed tiles, 2.25x fewer multiplications (:mod:`.conv_winograd`).
+* ``"winograd"`` (2-D 3x3 at stride 1, one group, 64 channels or more, on planes from 10x10,
+  the forward also on smaller ones from 128 channels; the weight gradient from 20x20
+  planes): Winograd F(2x2, 3x3), 16 BLAS products on transformed tiles, 2.25x fewer
+  multiplications (:mod:`.conv_winograd`).
 * ``"shifted"`` (stride 1, 64 channels or more where Winograd does not fit, forward and
   input gradient on planes of 16x16 outputs or more): the same shifts as BLAS calls, one
   ``(C_out, KW * C_in) @ (KW * C_in, pixels)`` matmul per row of taps on strided views, no
@@ -30,7 +31,8 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   and BLAS's pools never compete.
 * ``"im2col"`` (stride > 1, and stride 1 with many channels on small planes or for the
   weight gradient): column buffer + one matmul per group and batch tile, tiles split over
-  threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding.
+  threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding,
+  which goes through channels-last samples where there are no groups.
 * ``"direct"`` (stride > 1, few channels): row loops in Numba.
 
 The direct kernels read a zero-padded copy of the input; the flat ones pad as they go. The flat
@@ -71,10 +73,12 @@ Pairs = tuple[tuple[int, int], ...]
 # Where BLAS starts to beat the Numba loops, and the shifted matmuls im2col, measured on the
 # ResNet-20/-18 layer shapes with 3x3 kernels (benchmarks/RESULTS.md has the table).
 _SHIFTED_MIN_CHANNELS = 64  # C_in/groups and C_out/groups: the flat Numba loops below
-_WINOGRAD_WEIGHT_MIN_PIXELS = 196  # output pixels per plane: im2col below (7x7, 8x8, 4x4)
-# Forward and input gradient: Winograd from 8x8 planes, or on any plane from 128 channels
-# (7x7 planes waste a third of their 2x2 tiles, which only wide products make up for)
-_WINOGRAD_MIN_PIXELS = 64
+# Output pixels per plane from which Winograd beats im2col's channels-last columns: the
+# weight gradient from 20x20 planes (28x28 yes, 16x16 no), the forward and input gradient
+# from 10x10 (16x16 yes, 8x8 no); the forward also on any plane from 128 channels (ResNet-18's
+# 4x4 and 7x7 layers, where its input gradient loses to im2col).
+_WINOGRAD_WEIGHT_MIN_PIXELS = 400
+_WINOGRAD_MIN_PIXELS = 100
 _WINOGRAD_WIDE_CHANNELS = 128
 _SHIFTED_MIN_PIXELS = 256  # output pixels per plane; im2col below (14x14 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
@@ -128,7 +132,7 @@ def _strategy(
     ``npix`` is the number of output pixels per sample and channel; ``winograd`` whether the
     geometry suits Winograd F(2x2, 3x3) (see :func:`_fits_winograd`). Stride 1: the Numba
     loops below 64 channels (per group); from there Winograd where it fits (on planes from
-    8x8 or from 128 channels; the weight gradient from 14x14 planes), else the shifted
+    10x10, the forward also from 128 channels; the weight gradient from 20x20), else the shifted
     matmuls for the forward and input gradient on planes of at least
     ``_SHIFTED_MIN_PIXELS`` outputs, and im2col. Stride > 1: im2col once the column buffer
     feeds a big enough matmul, the direct Numba loops otherwise.
@@ -139,7 +143,8 @@ def _strategy(
         return "flat"
     if op == "weight":
         return "winograd" if winograd and npix >= _WINOGRAD_WEIGHT_MIN_PIXELS else "im2col"
-    if winograd and (npix >= _WINOGRAD_MIN_PIXELS or min(cig, cog) >= _WINOGRAD_WIDE_CHANNELS):
+    wide = op == "forward" and min(cig, cog) >= _WINOGRAD_WIDE_CHANNELS
+    if winograd and (npix >= _WINOGRAD_MIN_PIXELS or wide):
         return "winograd"
     return "shifted" if npix >= _SHIFTED_MIN_PIXELS else "im2col"
 
