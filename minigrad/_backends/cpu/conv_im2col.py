@@ -36,10 +36,10 @@ _WHOLE_MAX_BYTES = 32 * 2**20
 # ResNet-18's 14x14 and 28x28 layers); shorter ones, and every strided unfold, go through a
 # zero-padded copy of the sample (1.3-1.8x faster on 4x4 to 8x8 planes).
 _PADDED_UNFOLD_MAX_WIDTH = 14
-# Without groups and from this many input channels, the forward and weight gradient unfold
-# through a channels-last copy of each sample instead (:func:`_columns_cl_kernel`): a tap of
-# a pixel is then one run of C_in values, 3-5x faster than rows of 4-28 pixels (ResNet's
-# 64-channel 7x7 and stride-2 layers, benchmarks/RESULTS.md).
+# Without groups, for kernels of more than one tap and from this many input channels, the
+# columns go through a channels-last copy of each sample instead (:func:`_columns_cl_kernel`):
+# a tap of a pixel is then one run of C_in values, 3-5x faster than rows of 4-28 pixels
+# (ResNet's 64-channel 7x7 and 8x8 layers and 3x3 stride-2 ones, benchmarks/RESULTS.md).
 _CHANNELS_LAST_MIN_CHANNELS = 8
 
 
@@ -216,13 +216,15 @@ def _columns_cl_kernel(
                                     for ci in range(c_in):
                                         run[ci] = cell[ci]
                                 t += 1
-        if fold:
-            for d in range(ind):
-                for h in range(inh):
-                    for w in range(inw):
-                        cell = buf[lo_d + d, lo_h + h, lo_w + w]
-                        for ci in range(c_in):
-                            a[n0 + j, ci, d, h, w] = cell[ci]
+        if fold:  # a's rows written in order: channels innermost would stride by whole
+            # planes, and planes 4 KiB apart share a set of the L1 cache
+            for ci in range(c_in):
+                for d in range(ind):
+                    for h in range(inh):
+                        line = a[n0 + j, ci, d, h]
+                        cells = buf[lo_d + d, lo_h + h, lo_w : lo_w + inw, ci]
+                        for w in range(inw):
+                            line[w] = cells[w]
 
 
 @njit_seq
@@ -290,9 +292,11 @@ def _plan(nb, nt):
     return n_tiles, min(get_num_threads(), n_tiles)
 
 
-def _channels_last(x5, groups) -> bool:
-    """Whether the unfold goes through channels-last samples (:func:`_columns_cl_kernel`)."""
-    return groups == 1 and x5.shape[1] >= _CHANNELS_LAST_MIN_CHANNELS
+def _channels_last(x5, k5, groups) -> bool:
+    """Whether the unfold goes through channels-last samples (:func:`_columns_cl_kernel`):
+    not for a 1x1 kernel, whose columns are the input's own rows (or every other one)."""
+    taps = k5[0] * k5[1] * k5[2]
+    return groups == 1 and taps > 1 and x5.shape[1] >= _CHANNELS_LAST_MIN_CHANNELS
 
 
 def _cl_scratch(x5, k5, out5, s, lo, d) -> np.ndarray:
@@ -377,7 +381,7 @@ def _grad_input_cl(gy5, w5, gx5, geo, nt):
 
 def im2col_forward(x5, w5, y5, geo, groups, nt):
     """``y5 = conv(x5, w5)``; ``geo = (s, lo, d)`` per spatial dim, ``nt`` samples a tile."""
-    if _channels_last(x5, groups):
+    if _channels_last(x5, w5.shape[2:], groups):
         _forward_cl(x5, w5, y5, geo, nt)
         return
     s, lo, d = geo
@@ -412,7 +416,7 @@ def im2col_forward(x5, w5, y5, geo, groups, nt):
 
 def im2col_grad_input(gy5, w5, gx5, geo, groups, nt):
     """``gx5`` = the adjoint of :func:`im2col_forward` applied to ``gy5`` (col2im of W^T gy)."""
-    if _channels_last(gx5, groups):
+    if _channels_last(gx5, w5.shape[2:], groups):
         _grad_input_cl(gy5, w5, gx5, geo, nt)
         return
     s, lo, d = geo
@@ -495,7 +499,7 @@ def im2col_grad_weight(x5, gy5, k5, geo, groups, nt):
     npix = out5[0] * out5[1] * out5[2]
     if cog > 2 * nt * npix and c_in * taps * nb * npix * x5.itemsize <= _WHOLE_MAX_BYTES:
         return _grad_weight_whole(x5, gy5, k5, geo, groups, nt)
-    if _channels_last(x5, groups):
+    if _channels_last(x5, k5, groups):
         return _grad_weight_cl(x5, gy5, k5, geo, nt)
     n_tiles = -(-nb // nt)
     n_chunks = min(_WEIGHT_CHUNKS, n_tiles)
