@@ -62,8 +62,12 @@ ADAPTIVE_MAX_REF = {
 # those everywhere; "tiles" is "shifted" with batch tiles of two samples, so that a short
 # last tile occurs on the shifted and im2col paths; "winograd" forces Winograd F(2x2, 3x3)
 # where it fits and im2col elsewhere; "channels_last" is im2col through channels-last
-# columns from one input channel on (groups of one; tiles of two samples).
-KINDS = ("auto", "flat", "shifted", "direct", "im2col", "tiles", "winograd", "channels_last")
+# columns from one input channel on (groups of one; tiles of two samples); "pointwise"
+# forces the per-sample products of 1x1 kernels (im2col for larger ones).
+KINDS = (
+    "auto", "flat", "shifted", "direct", "im2col", "tiles", "winograd", "channels_last",
+    "pointwise",
+)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -78,6 +82,8 @@ def strategy(kind: str):
         conv_mod._strategy = lambda *a: kind
     elif kind == "winograd":  # where the geometry fits (3x3, stride 1, 2-D), im2col elsewhere
         conv_mod._strategy = lambda *a: "winograd"
+    elif kind == "pointwise":
+        conv_mod._strategy = lambda *a: "pointwise"
     elif kind == "channels_last":
         conv_mod._strategy = lambda *a: "im2col"
         conv_im2col._CHANNELS_LAST_MIN_CHANNELS = 1
@@ -300,6 +306,38 @@ def test_conv_forward_matches_reference(kind, case):
     with strategy(kind):
         y = conv_forward(x, w, s, p, d, g)
     close(y, CONV_REF[nd](x, w, None, s, p, d, g))
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=conv_cases())
+def test_pointwise_1x1_kernels_match_the_reference_and_the_direct_loops(case):
+    # 1x1 kernels at any stride and padding (outputs that read padding only), with groups:
+    # the per-sample products against the reference forward and the direct loops' gradients
+    case = dict(case, w_shape=case["w_shape"][:2] + (1,) * (len(case["w_shape"]) - 2))
+    rng, x, w = _data(case)
+    s, p, d, g = _geom(case)
+    with strategy("pointwise"):
+        y = conv_forward(x, w, s, p, d, g)
+        gy = rng.standard_normal(y.shape)
+        got = (
+            conv_grad_input(gy, w, x.shape, s, p, d, g),
+            conv_grad_weight(x, gy, w.shape, s, p, d, g),
+        )
+    close(y, CONV_REF[x.ndim - 2](x, w, None, s, p, d, g))
+    with strategy("direct"):
+        want = (
+            conv_grad_input(gy, w, x.shape, s, p, d, g),
+            conv_grad_weight(x, gy, w.shape, s, p, d, g),
+        )
+    for a, b in zip(got, want):
+        close(a, b)
+
+
+def test_pointwise_runs_for_1x1_kernels_on_planes_from_8x8():
+    assert conv_mod._strategy("forward", (2, 2), 64, 128, 1, 64) == "pointwise"
+    assert conv_mod._strategy("weight", (1, 1), 32, 64, 1, 256) == "pointwise"
+    assert conv_mod._strategy("forward", (2, 2), 256, 512, 1, 49) == "im2col"  # 7x7
+    assert conv_mod._strategy("forward", (1, 1), 64, 64, 9, 256, True) == "winograd"
 
 
 @pytest.mark.parametrize("kind", KINDS)

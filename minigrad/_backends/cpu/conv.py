@@ -34,6 +34,8 @@ front). :func:`_strategy` picks, per call, one of five ways to do the work
   threads the same way (:mod:`.conv_im2col`); the padding is folded into the unfolding,
   which goes through channels-last samples where there are no groups.
 * ``"direct"`` (stride > 1, few channels): row loops in Numba.
+* ``"pointwise"`` (1x1 kernels on planes from 8x8 outputs): one BLAS product per sample in
+  the NCHW layout itself, no column buffer (:mod:`.conv_pointwise`).
 
 The direct kernels read a zero-padded copy of the input; the flat ones pad as they go. The flat
 weight gradient multiplies the dropped columns by zero, which turns an inf in ``x`` into NaN;
@@ -62,6 +64,7 @@ from .conv_loops import (
     _conv_input_bwd_kernel,
     _conv_weight_bwd_kernel,
 )
+from .conv_pointwise import pointwise_forward, pointwise_grad_input, pointwise_grad_weight
 from .conv_winograd import sample_bytes, weight_transform, winograd_forward, winograd_grad_weight
 from .pad import _pad_constant_fwd_kernel
 
@@ -82,6 +85,10 @@ _WINOGRAD_MIN_PIXELS = 100
 _WINOGRAD_WIDE_CHANNELS = 128
 _SHIFTED_MIN_PIXELS = 256  # output pixels per plane; im2col below (14x14 planes and smaller)
 _IM2COL_MIN_PRODUCTS = 128  # C_in/groups * C_out/groups * prod(kernel), stride > 1
+# 1x1 kernels: one product per sample (conv_pointwise.py) from 8x8 output planes; on 7x7 the
+# products are too narrow and im2col's one product per batch tile wins
+_POINTWISE_MIN_PIXELS = 64
+_POINTWISE_MIN_PRODUCTS = 1024  # C_in/groups * C_out/groups: the flat loops below
 # Bytes of scratch per batch tile and thread: tiles that stay in L2 (the shifted matmuls'
 # accumulation adds and im2col's unfolded columns then run from cache). Measured on the
 # 3x3 64-channel case of benchmarks/bench_kernels.py and the ResNet-20 layers.
@@ -137,6 +144,8 @@ def _strategy(
     ``_SHIFTED_MIN_PIXELS`` outputs, and im2col. Stride > 1: im2col once the column buffer
     feeds a big enough matmul, the direct Numba loops otherwise.
     """
+    if taps == 1 and npix >= _POINTWISE_MIN_PIXELS and cig * cog >= _POINTWISE_MIN_PRODUCTS:
+        return "pointwise"
     if any(v != 1 for v in stride):
         return "im2col" if cig * cog * taps >= _IM2COL_MIN_PRODUCTS else "direct"
     if min(cig, cog) < _SHIFTED_MIN_CHANNELS:
@@ -466,6 +475,8 @@ def _forward5(x5, w5, y5, s, lo, hi, d, groups, bias) -> bool:
     plane = _padded_plane(x5.shape, lo, hi)
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
     how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)), wino)
+    if how == "pointwise" and taps != 1:
+        how = "im2col"  # a forced "pointwise" that does not fit
     if how == "winograd" and wino:
         nt = _tile(nb, sample_bytes(cig, c_out, out5[1:], x5.itemsize), _COL_TILE_BYTES)
         winograd_forward(x5[:, :, 0], weight_transform(w5[:, :, 0]), y5[:, :, 0], lo[1:], nt)
@@ -482,6 +493,9 @@ def _forward5(x5, w5, y5, s, lo, hi, d, groups, bias) -> bool:
     if how == "im2col":
         nt = _col_tile(nb, x5.shape[1] * taps + c_out, out5, x5.itemsize)
         im2col_forward(x5, w5, y5, (s, lo, d), groups, nt)
+        return False
+    if how == "pointwise":
+        pointwise_forward(x5, w5, y5, s, lo, groups)
         return False
     if how == "flat":
         wk = w5.reshape(c_out, cig, taps)
@@ -518,6 +532,8 @@ def conv_grad_input(
     gx5 = np.empty(in5, dtype=gy.dtype)
     wino = _fits_winograd(in5, k5, s, lo, d, groups)
     how = _strategy("input", s, cig, cog, taps, int(np.prod(out5)), wino)
+    if how == "pointwise" and taps != 1:
+        how = "im2col"  # a forced "pointwise" that does not fit
     if how == "winograd" and wino:
         # gx[i] = sum_k w[k] gy[i + lo - k]: the forward of gy with the flipped kernel, its
         # channels swapped, reading gy from -(2 - lo)
@@ -553,6 +569,8 @@ def conv_grad_input(
             _shifted_matmul(gy5, glo, ghi, wt, row_offs, d[2], gx5, groups)
     elif how == "direct":
         _conv_input_bwd_kernel(gy5, w5, gx5, *lo, *s, *d, groups)
+    elif how == "pointwise":
+        pointwise_grad_input(gy5, w5, gx5, s, lo, groups)
     else:
         nt = _col_tile(nb, c_in * taps + c_out, out5, gy5.itemsize)
         im2col_grad_input(gy5, w5, gx5, (s, lo, d), groups, nt)
@@ -586,6 +604,8 @@ def conv_grad_weight(
     taps = k5[0] * k5[1] * k5[2]
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
     how = _strategy("weight", s, cig, c_out // groups, taps, int(np.prod(gy5.shape[2:])), wino)
+    if how == "pointwise" and taps != 1:
+        how = "im2col"  # a forced "pointwise" that does not fit
     gw3, summed = None, False
     if how == "flat":
         gw3, summed = _flat_weight(x5, gy5, k5, d, lo, hi, (c_out, cig, taps), groups, bias_grad)
@@ -608,6 +628,8 @@ def _grad_weight5(x5, gy5, w5_shape, s, lo, hi, d, groups, how) -> np.ndarray:
     k5 = w5_shape[2:]
     taps = k5[0] * k5[1] * k5[2]
     out5 = gy5.shape[2:]
+    if how == "pointwise":
+        return pointwise_grad_weight(x5, gy5, s, lo, groups)
     if how == "winograd" and _fits_winograd(x5.shape, k5, s, lo, d, groups):
         nt = _tile(nb, sample_bytes(cig, c_out, out5[1:], x5.itemsize), _COL_TILE_BYTES)
         return winograd_grad_weight(x5[:, :, 0], gy5[:, :, 0], lo[1:], nt)
