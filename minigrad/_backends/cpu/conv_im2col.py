@@ -565,7 +565,7 @@ def _grad_weight_cl(x5, gy5, k5, geo, nt):
         for i in range(bounds[c], bounds[c + 1]):
             n0 = i * nt
             m = min(nb, n0 + nt) - n0
-            cols_t = cols_buf[: m * npix * kdim].reshape((m,) + tuple(out5) + (kdim,))
+            cols_t = _cl_tile(cols_buf, m, tuple(out5), kdim)
             _columns_cl_kernel(x5, cols_t, sample, n0, False, *k5, *s, *lo, *d)
             gyt = g_buf[: c_out * m * npix].reshape((c_out, m) + out5)
             gyt[...] = gy5[n0 : n0 + m].transpose(1, 0, 2, 3, 4)
