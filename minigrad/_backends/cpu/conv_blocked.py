@@ -428,12 +428,12 @@ def _plane_sum(plane):
     # the sum of plane (D, H, W) in float64, from the array itself: the wide layout of gy
     # loses values where its rows overlap (outputs wider than the padded rows, which happens
     # when both borders exceed the kernel's reach), though never ones the weights need
+    # One loop over the contiguous plane: a loop per row reduced its vector of partial sums
+    # at the end of every row (LeNet conv1: 0.25 ns a value).
+    flat = plane.reshape(-1)
     total = 0.0
-    for d in range(plane.shape[0]):
-        for h in range(plane.shape[1]):
-            line = plane[d, h]
-            for w in range(plane.shape[2]):
-                total += line[w]
+    for i in range(flat.size):
+        total += flat[i]
     return total
 
 
