@@ -6,7 +6,7 @@ on top: its forward is :func:`conv_grad_input`, which therefore accepts any ``in
 consistent with the geometry, including output_padding rows that no window covers.
 
 Arrays are lifted to three spatial dims, ``(N, C, D, H, W)`` (1-D and 2-D get unit dims in
-front). :func:`_strategy` picks, per call, one of five ways to do the work
+front). :func:`_strategy` picks, per call, one of six ways to do the work
 (benchmarks/RESULTS.md has the measurements):
 
 * ``"flat"`` (stride 1, fewer than 64 channels per group: ResNet's 16- and 32-channel
