@@ -37,8 +37,14 @@ KERNELS = (
 )
 
 
+_loaded: dict[str, ModuleType] = {}  # device type -> its imported kernel module
+
+
 def backend_for(device_type: str) -> ModuleType:
-    """The kernel module for ``device_type`` ('cpu' or 'cuda'), imported on first use."""
-    if device_type == "cpu":
-        return importlib.import_module("minigrad._backends.cpu")
-    return importlib.import_module("minigrad._backends.cuda")  # numba.cuda loads only here
+    """The kernel module for ``device_type`` ('cpu' or 'cuda'), imported on first use (then
+    kept here: every op asks, and ``import_module`` takes a lock each time)."""
+    module = _loaded.get(device_type)
+    if module is None:
+        name = "cpu" if device_type == "cpu" else "cuda"  # numba.cuda loads only for cuda
+        module = _loaded[device_type] = importlib.import_module(f"minigrad._backends.{name}")
+    return module
