@@ -7,6 +7,7 @@ floats, strings or None (PyTorch raises TypeError for those too)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -25,6 +26,8 @@ def _type_name(value) -> str:
 
 def as_int(value, op: str, name: str) -> int:
     """``value`` as a Python int: an int or NumPy integer scalar within int64, not a bool."""
+    if type(value) is int and -INT64_MAX <= value <= INT64_MAX:  # the usual case, no ABC check
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{op}: {name} must be an int, got {_type_name(value)} {value!r}")
     out = int(value)
@@ -36,6 +39,8 @@ def as_int(value, op: str, name: str) -> int:
 def ntuple(value, n: int, op: str, name: str) -> tuple:
     """An int or a length-``n`` (or length-1) sequence of ints as an n-tuple (PyTorch's
     ``_ntuple`` plus the checks its argument parser makes)."""
+    if type(value) is int:
+        return (as_int(value, op, name),) * n
     if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool):
         return (as_int(value, op, name),) * n
     if not isinstance(value, (tuple, list)):
@@ -62,6 +67,7 @@ def non_negative(values: tuple, op: str, name: str) -> tuple:
     return values
 
 
+@functools.cache
 def _memory_bytes() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
