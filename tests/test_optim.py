@@ -671,11 +671,13 @@ def _sgd_float32_by_formula(p, g, b, lr, momentum, dampening, weight_decay, nest
     [dict(momentum=0.0), dict(momentum=0.9, weight_decay=5e-4),
      dict(momentum=0.9, nesterov=True, maximize=True), dict(momentum=0.5, dampening=0.3)],
 )  # fmt: skip
-def test_sgd_kernel_is_the_float32_formula_bit_for_bit(kw, threads):
+def test_sgd_kernel_is_the_float32_formula_bit_for_bit(kw, threads, monkeypatch):
     """The fused CPU update rounds as the operation-by-operation formula does, whatever the
     thread count, and writes back into a non-contiguous parameter."""
+    from minigrad import _threads
     from minigrad._backends import backend_for
 
+    monkeypatch.setattr(_threads, "_num_threads", _threads._num_threads)  # restored after
     mg.set_num_threads(threads)
     rng = np.random.default_rng(5)
     full = dict(lr=0.05, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
