@@ -5,6 +5,7 @@ Mirrors ``torch.Tensor``. The math methods live in the mixins of ``_tensor_math`
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
@@ -30,7 +31,7 @@ class Size(tuple):
         return f"minigrad.Size({list(self)})"
 
     def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
+        return math.prod(self)
 
 
 def array_from_data(data, dtype=None) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -35,7 +37,7 @@ def _infer_shape(shape: tuple, numel: int, in_shape, op: str) -> tuple:
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1 or any(s < -1 for s in shape):
         raise ShapeError(f"{op}: invalid shape {list(shape)} (at most one -1, no other negatives)")
-    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    known = math.prod(s for s in shape if s != -1)
     if unknown:
         if known == 0 and numel == 0:
             raise ShapeError(
@@ -183,7 +185,7 @@ class ShapeMixin:
         if s > e:
             raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shp = tuple(self.shape)
-        return self.reshape(shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :])
+        return self.reshape(shp[:s] + (math.prod(shp[s : e + 1]),) + shp[e + 1 :])
 
     def squeeze(self, dim=None):
         """Mirrors ``Tensor.squeeze``: drops size-1 dims (all, one, or a tuple)."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 __all__ = [
     "get_num_threads",
@@ -42,7 +42,7 @@ __all__ = [
 
 _num_threads: int | None = None  # None: every thread of Numba's pool
 _lock = threading.Lock()
-_blas = {"depth": 0, "saved": [], "controller": None}
+_blas = {"depth": 0, "saved": [], "controller": None, "knobs": None}
 _helpers = {"pool": None, "size": 0, "pid": 0}  # threads that run_tasks adds to the caller
 
 
@@ -164,37 +164,67 @@ def _blas_controller():
     return _blas["controller"]
 
 
-@contextmanager
-def blas_single_thread():
+def _blas_knobs() -> list:
+    """(get, set) of each BLAS library's thread count, found once. For OpenBLAS with its own
+    threads (NumPy's wheels) the library's C functions themselves: threadpoolctl's methods
+    re-check which Python thread controls OpenBLAS at each call, 1.4 us a limit-and-restore
+    against 0.4 (benchmarks/RESULTS.md); ``blas_single_thread`` already serialises callers."""
+    if _blas["knobs"] is None:
+        knobs = []
+        for lib in _blas_controller().lib_controllers:
+            get = set_ = None
+            if lib.internal_api == "openblas" and lib.threading_layer != "openmp":
+                get = lib._get_symbol("openblas_get_num_threads")
+                set_ = lib._get_symbol("openblas_set_num_threads")
+            if get is None or set_ is None:  # another BLAS: threadpoolctl's own calls
+                get, set_ = (lambda lib=lib: lib.num_threads), lib.set_num_threads
+            knobs.append((get, set_))
+        _blas["knobs"] = knobs
+    return _blas["knobs"]
+
+
+class _BlasSingleThread:
+    """The context manager :func:`blas_single_thread` returns (one, shared: the state is
+    the module's, so that nested and concurrent uses count together)."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        with _lock:
+            if _blas["depth"] == 0:
+                _blas["saved"] = _limit_blas_to_one()
+            _blas["depth"] += 1
+
+    def __exit__(self, *exc):
+        with _lock:
+            _blas["depth"] -= 1
+            if _blas["depth"] == 0:
+                for set_, n in _blas["saved"]:
+                    set_(n)
+                _blas["saved"] = []
+
+
+_BLAS_SINGLE_THREAD = _BlasSingleThread()
+
+
+def blas_single_thread() -> _BlasSingleThread:
     """Run the body with NumPy's BLAS on one thread, then restore the user's setting.
 
     Nests, and is safe to enter from several Python threads: the first to enter sets the
     limit, the last to leave restores it."""
-    with _lock:
-        if _blas["depth"] == 0:
-            _blas["saved"] = _limit_blas_to_one()
-        _blas["depth"] += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _blas["depth"] -= 1
-            if _blas["depth"] == 0:
-                for lib, n in _blas["saved"]:
-                    lib.set_num_threads(n)
-                _blas["saved"] = []
+    return _BLAS_SINGLE_THREAD
 
 
 def _limit_blas_to_one() -> list:
-    """Set every BLAS library to one thread; returns (library, former count) for those that
+    """Set every BLAS library to one thread; returns (setter, former count) for those that
     had more. Two C calls per library: threadpoolctl's ``limit()`` rescans them all, which
     cost 20 us per kernel call."""
     saved = []
-    for lib in _blas_controller().lib_controllers:
-        n = lib.num_threads
+    for get, set_ in _blas_knobs():
+        n = get()
         if n != 1:
-            lib.set_num_threads(1)
-            saved.append((lib, n))
+            set_(1)
+            saved.append((set_, n))
     return saved
 
 
