@@ -215,3 +215,30 @@ def test_sizes_beyond_int64_name_the_op_and_argument():
             call()
         assert str(info.value).startswith(f"{op}: stride=")
         assert "C long" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "good, bad",
+    [
+        (lambda x, w: F.conv2d(x, w, stride=1), lambda x, w: F.conv2d(x, w, stride=True)),
+        (lambda x, w: F.conv2d(x, w, groups=1), lambda x, w: F.conv2d(x, w, groups=True)),
+        (
+            lambda x, w: F.conv2d(x, w, padding=(1, 1)),
+            lambda x, w: F.conv2d(x, w, padding=(1, 1.0)),
+        ),
+        (lambda x, w: F.avg_pool2d(x, 2), lambda x, w: F.avg_pool2d(x, True)),
+        (lambda x, w: F.max_pool2d(x, 2, 1), lambda x, w: F.max_pool2d(x, 2, np.float64(1))),
+    ],
+)
+def test_checked_geometry_cache_never_admits_what_the_checks_refuse(good, bad):
+    """Convolution and pooling remember the geometry of arguments they already checked (a
+    module's, each step); an argument equal as a key but refused by the checks (True for 1,
+    a float among ints) still raises after the good one was remembered, and the shapes are
+    part of what is remembered."""
+    x, w = mg.randn(1, 2, 6, 6), mg.randn(3, 2, 3, 3)
+    assert good(x, w).shape[0] == 1
+    assert good(x, w).shape == good(x, w).shape
+    with pytest.raises(TypeError, match=r"must be an int"):
+        bad(x, w)
+    with pytest.raises(ValueError, match=r"input has 3 channels"):
+        F.conv2d(mg.randn(1, 3, 6, 6), w, stride=1)  # same arguments, other shapes: checked

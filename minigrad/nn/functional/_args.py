@@ -36,6 +36,22 @@ def as_int(value, op: str, name: str) -> int:
     return out
 
 
+def plain(*values) -> bool:
+    """Whether every value is None, an int, a string or a tuple of ints, exactly: size
+    arguments that can key a cache of checked geometry. A bool equals 1 as a key, but
+    ``as_int`` refuses it, so it never takes the cached path; nor do NumPy integers or lists."""
+    for value in values:
+        kind = type(value)
+        if not (
+            value is None
+            or kind is int
+            or kind is str
+            or (kind is tuple and all(type(v) is int for v in value))
+        ):
+            return False
+    return True
+
+
 def ntuple(value, n: int, op: str, name: str) -> tuple:
     """An int or a length-``n`` (or length-1) sequence of ints as an n-tuple (PyTorch's
     ``_ntuple`` plus the checks its argument parser makes)."""
@@ -115,6 +131,16 @@ def check_same_dtype(op: str, **tensors) -> None:
     if len(dtypes) > 1:
         listed = ", ".join(f"{k} {t.dtype}" for k, t in present.items())
         raise DtypeError(f"{op}: expected the same dtype for all tensors, got {listed}")
+
+
+def check_layer_tensors(op: str, input: Tensor, weight: Tensor, bias) -> None:  # noqa: A002
+    """A layer's input, weight and optional bias: Tensors, a floating-point input, one dtype."""
+    check_tensor(input, op)
+    check_tensor(weight, op, "weight")
+    if bias is not None:
+        check_tensor(bias, op, "bias")
+    check_float(input, op)
+    check_same_dtype(op, input=input, weight=weight, bias=bias)
 
 
 def check_nonempty_planes(x: Tensor, op: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from minigrad._backends._geometry import same_padding
 from minigrad._tensor import Tensor
 from minigrad.nn.functional._args import (
@@ -10,10 +12,12 @@ from minigrad.nn.functional._args import (
     batched,
     check_alloc,
     check_float,
+    check_layer_tensors,
     check_same_dtype,
     check_tensor,
     non_negative,
     ntuple,
+    plain,
     positive,
 )
 from minigrad.ops.conv import ConvFn, ConvTransposeFn
@@ -67,47 +71,77 @@ def _resolve_padding(op, padding, x_spatial, kernel, stride, dilation):
 
 
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
-    groups = _check_common(op, input, weight, bias, nd, groups)
+    check_layer_tensors(op, input, weight, bias)
     x, unbatched = batched(input, nd, op)
+    args = (op, nd, tuple(input.shape), tuple(weight.shape), None if bias is None else
+            tuple(bias.shape), stride, padding, dilation, groups, x.dtype.itemsize)  # fmt: skip
+    if plain(stride, padding, dilation) and type(groups) is int:
+        geometry = _cached_conv_geometry(*args)  # a module's convolution: the same each step
+    else:
+        geometry = _conv_geometry(*args)
+    y = ConvFn.apply(x, weight, bias, *geometry)
+    return y.squeeze(0) if unbatched else y
+
+
+def _conv_geometry(op, nd, in_shape, w_shape, b_shape, stride, padding, dilation, groups,
+                   itemsize):  # fmt: skip
+    """Checks the shapes and size arguments of a convolution and returns its (stride,
+    (lo, hi) padding pairs, dilation, groups); raises what PyTorch raises, naming the op."""
+    if len(w_shape) != nd + 2:
+        raise SizeError(
+            f"{op}: weight must be {nd + 2}-D (out_channels, in_channels/groups, *kernel), got "
+            f"shape {w_shape}"
+        )
+    groups = as_int(groups, op, "groups")
+    if groups <= 0:
+        raise SizeError(f"{op}: groups must be a positive int, got {groups!r}")
+    if any(k == 0 for k in w_shape[2:]):
+        raise SizeError(f"{op}: kernel size must be positive, got weight {w_shape}")
+    x_shape = in_shape if len(in_shape) == nd + 2 else (1,) + in_shape
     stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
     dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
-    c_in, c_out, kernel = x.shape[1], weight.shape[0], tuple(weight.shape[2:])
+    c_in, c_out, kernel = x_shape[1], w_shape[0], w_shape[2:]
     if c_out == 0:
         raise SizeError(
-            f"{op}: weight {tuple(weight.shape)} has no output channels (at least 1 is needed "
-            f"in dimension 0); input {tuple(input.shape)}"
+            f"{op}: weight {w_shape} has no output channels (at least 1 is needed in "
+            f"dimension 0); input {in_shape}"
         )
     if c_in % groups or c_out % groups:
         raise SizeError(
             f"{op}: groups={groups} must divide both in_channels ({c_in}) and out_channels "
-            f"({c_out}); input {tuple(input.shape)}, weight {tuple(weight.shape)}"
+            f"({c_out}); input {in_shape}, weight {w_shape}"
         )
-    if weight.shape[1] * groups != c_in:
+    if w_shape[1] * groups != c_in:
         raise SizeError(
-            f"{op}: input has {c_in} channels but weight {tuple(weight.shape)} with groups="
-            f"{groups} expects {weight.shape[1] * groups} (input shape {tuple(input.shape)})"
+            f"{op}: input has {c_in} channels but weight {w_shape} with groups={groups} "
+            f"expects {w_shape[1] * groups} (input shape {in_shape})"
         )
-    _check_bias(op, bias, c_out)
-    pads = _resolve_padding(op, padding, x.shape[2:], kernel, stride, dilation)
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    if b_shape is not None and b_shape != (c_out,):
+        raise SizeError(
+            f"{op}: bias must have shape ({c_out},) to match the output channels, got {b_shape}"
+        )
+    pads = _resolve_padding(op, padding, x_shape[2:], kernel, stride, dilation)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], pads))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(r > p for r, p in zip(reach, padded)):
         raise SizeError(
             f"{op}: kernel size {kernel} (dilated to {reach}) is larger than the padded input "
-            f"{padded} (input shape {tuple(input.shape)}, padding {pads})"
+            f"{padded} (input shape {in_shape}, padding {pads})"
         )
-    if x.shape[0] and c_in and any(n == 0 for n in x.shape[2:]):
+    if x_shape[0] and c_in and any(n == 0 for n in x_shape[2:]):
         raise SizeError(
             f"{op}: an input with empty spatial dims works only with an empty batch or no "
-            f"channels, got input shape {tuple(input.shape)}"
+            f"channels, got input shape {in_shape}"
         )
     out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
-    itemsize = x.dtype.itemsize
-    detail = f" (input {tuple(input.shape)}, stride {stride}, padding {pads})"
-    check_alloc(op, (x.shape[0], c_out, *out), itemsize, "output", detail)
-    check_alloc(op, (x.shape[0], c_in, *padded), itemsize, "padded input", detail)
-    y = ConvFn.apply(x, weight, bias, stride, pads, dilation, groups)
-    return y.squeeze(0) if unbatched else y
+    detail = f" (input {in_shape}, stride {stride}, padding {pads})"
+    check_alloc(op, (x_shape[0], c_out, *out), itemsize, "output", detail)
+    check_alloc(op, (x_shape[0], c_in, *padded), itemsize, "padded input", detail)
+    return stride, pads, dilation, groups
+
+
+# Checked once per distinct convolution (shapes and arguments), as a module calls it each step.
+_cached_conv_geometry = functools.lru_cache(maxsize=256)(_conv_geometry)
 
 
 def conv1d(

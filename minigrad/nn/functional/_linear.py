@@ -12,7 +12,7 @@ from minigrad._device import CPU
 from minigrad._random import generator
 from minigrad._tensor import Tensor
 from minigrad._xp import copy_to
-from minigrad.nn.functional._args import check_float, check_same_dtype, check_tensor
+from minigrad.nn.functional._args import check_float, check_layer_tensors, check_tensor
 from minigrad.ops.linalg import LinearFn
 
 __all__ = ["linear", "dropout", "dropout1d", "dropout2d", "dropout3d"]
@@ -24,12 +24,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shape: input (*, in_features), weight (out_features, in_features) or (in_features,),
     bias (out_features,) or None; output (*, out_features) (or (*) for a 1-D weight)."""
     op = "linear"
-    check_tensor(input, op)
-    check_tensor(weight, op, "weight")
-    if bias is not None:
-        check_tensor(bias, op, "bias")
-    check_float(input, op)
-    check_same_dtype(op, input=input, weight=weight, bias=bias)
+    check_layer_tensors(op, input, weight, bias)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension, got a 0-d tensor")
     if weight.ndim not in (1, 2):

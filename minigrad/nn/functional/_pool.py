@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from minigrad._backends._geometry import pooled_size
 from minigrad._tensor import Tensor
 from minigrad.nn.functional._args import (
@@ -15,6 +17,7 @@ from minigrad.nn.functional._args import (
     check_tensor,
     non_negative,
     ntuple,
+    plain,
     positive,
 )
 from minigrad.ops.pool import AdaptiveAvgPoolFn, AdaptiveMaxPoolFn, AvgPoolFn, MaxPoolFn
@@ -36,8 +39,17 @@ __all__ = [
 
 
 def _pool_geometry(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Checks the arguments and returns (kernel, stride, padding, dilation, out_size)."""
+    """Checks the arguments and returns (kernel, stride, padding, dilation, out_size); the
+    same arguments again (a module's, each step) come from a cache."""
     check_nonempty_planes(x, op)
+    args = (op, nd, tuple(x.shape), kernel_size, stride, padding, dilation, ceil_mode)
+    if plain(kernel_size, stride, padding, dilation) and type(ceil_mode) is bool:
+        return _cached_pool_geometry(*args)
+    return _check_pool_geometry(*args)
+
+
+def _check_pool_geometry(op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """:func:`_pool_geometry` for an input of ``shape``, checked anew."""
     kernel = positive(ntuple(kernel_size, nd, op, "kernel_size"), op, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
@@ -47,24 +59,27 @@ def _pool_geometry(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode)
     for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dil)):
         if any(v > INT32_MAX for v in values):  # PyTorch keeps pool geometry in C ints too
             raise SizeOverflowError(
-                f"{op}: {name}={values} is beyond 2**31 - 1 (input shape {tuple(x.shape)})"
+                f"{op}: {name}={values} is beyond 2**31 - 1 (input shape {shape})"
             )
     if any(p > k // 2 for p, k in zip(pad, kernel)):
         raise SizeError(
             f"{op}: padding {pad} must be at most half of kernel_size {kernel} (input shape "
-            f"{tuple(x.shape)})"
+            f"{shape})"
         )
-    spatial = tuple(x.shape[2:])
+    spatial = shape[2:]
     out = tuple(
         pooled_size(n, k, s, p, d, ceil_mode)
         for n, k, s, p, d in zip(spatial, kernel, stride, pad, dil)
     )
     if any(o <= 0 for o in out):
         raise SizeError(
-            f"{op}: input of shape {tuple(x.shape)} is too small for kernel_size {kernel}, "
+            f"{op}: input of shape {shape} is too small for kernel_size {kernel}, "
             f"stride {stride}, padding {pad}, dilation {dil}: computed output size {out}"
         )
     return kernel, stride, pad, dil, out
+
+
+_cached_pool_geometry = functools.lru_cache(maxsize=256)(_check_pool_geometry)
 
 
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):  # noqa: A002
