@@ -48,6 +48,7 @@ Shape: ``x (N, C_in, *in)``, ``w (C_out, C_in // groups, *k)``, ``y (N, C_out, *
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -122,7 +123,16 @@ def _lift_shape(shape, nd: int) -> tuple:
 
 
 def _geometry(nd, stride, padding, dilation):
-    """Per-dim stride, pad before, pad after and dilation, lifted to three spatial dims."""
+    """Per-dim stride, pad before, pad after and dilation, lifted to three spatial dims
+    (cached: a network asks for the same few each step)."""
+    try:
+        return _lifted_geometry(nd, stride, padding, dilation)
+    except TypeError:  # a list among them, which cannot key the cache
+        return _lifted_geometry.__wrapped__(nd, stride, padding, dilation)
+
+
+@functools.lru_cache(maxsize=256)
+def _lifted_geometry(nd, stride, padding, dilation):
     fill = 3 - nd
     s = (1,) * fill + tuple(int(v) for v in stride)
     lo = (0,) * fill + tuple(int(p[0]) for p in padding)
@@ -196,7 +206,7 @@ def _tap_offsets(k5, d, plane, base=(0, 0, 0), flip=False) -> np.ndarray:
 
 def _padded_plane(shape5, lo, hi) -> tuple:
     """The spatial dims of ``shape5`` padded by ``lo`` before and ``hi`` after."""
-    return tuple(shape5[2 + i] + lo[i] + hi[i] for i in range(3))
+    return (shape5[2] + lo[0] + hi[0], shape5[3] + lo[1] + hi[1], shape5[4] + lo[2] + hi[2])
 
 
 def _shared_border_plane(shape5, lo, hi, out_w: int) -> tuple:
@@ -474,7 +484,7 @@ def _forward5(x5, w5, y5, s, lo, hi, d, groups, bias) -> bool:
     out5 = y5.shape[2:]
     plane = _padded_plane(x5.shape, lo, hi)
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
-    how = _strategy("forward", s, cig, cog, taps, int(np.prod(out5)), wino)
+    how = _strategy("forward", s, cig, cog, taps, math.prod(out5), wino)
     if how == "pointwise" and taps != 1:
         how = "im2col"  # a forced "pointwise" that does not fit
     if how == "winograd" and wino:
@@ -531,7 +541,7 @@ def conv_grad_input(
     out5 = gy5.shape[2:]
     gx5 = np.empty(in5, dtype=gy.dtype)
     wino = _fits_winograd(in5, k5, s, lo, d, groups)
-    how = _strategy("input", s, cig, cog, taps, int(np.prod(out5)), wino)
+    how = _strategy("input", s, cig, cog, taps, math.prod(out5), wino)
     if how == "pointwise" and taps != 1:
         how = "im2col"  # a forced "pointwise" that does not fit
     if how == "winograd" and wino:
@@ -603,7 +613,7 @@ def conv_grad_weight(
     k5 = w5_shape[2:]
     taps = k5[0] * k5[1] * k5[2]
     wino = _fits_winograd(x5.shape, k5, s, lo, d, groups)
-    how = _strategy("weight", s, cig, c_out // groups, taps, int(np.prod(gy5.shape[2:])), wino)
+    how = _strategy("weight", s, cig, c_out // groups, taps, math.prod(gy5.shape[2:]), wino)
     if how == "pointwise" and taps != 1:
         how = "im2col"  # a forced "pointwise" that does not fit
     gw3, summed = None, False

@@ -16,6 +16,8 @@ Shape: ``x (*lead, *sp)`` -> ``(*lead, *(sp[i] + lo[i] + hi[i]))``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._geometry import PAD_MODES, pad_source
@@ -106,7 +108,7 @@ def _inverse_map(fwd: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 def _planes(a: np.ndarray, k: int) -> np.ndarray:
     """View ``a`` as ``(P, D, H, W)`` where the last ``k`` dims of ``a`` are padded."""
     a = np.ascontiguousarray(a)
-    lead = int(np.prod(a.shape[: a.ndim - k], dtype=np.int64))
+    lead = math.prod(a.shape[: a.ndim - k])
     return a.reshape((lead,) + (1,) * (3 - k) + a.shape[a.ndim - k :])
 
 
