@@ -95,29 +95,6 @@ def test_small_kernels_run_on_the_calling_thread_alone():
     assert numba.get_num_threads() == 2
 
 
-@two_threads
-def test_small_kernels_limit_scales_with_cheapness():
-    """A kernel that does ``cheapness`` times less work per element (ReLU, the sigmoid's
-    gradient, average pooling) takes the second thread only from ``cheapness`` times the
-    size limit, and the backend declares its streaming kernels so."""
-    import numba
-
-    from minigrad._backends import cpu
-
-    seen = []
-    spy = cpu._owned(lambda a: seen.append(numba.get_num_threads()), cheapness=cpu.STREAMING)
-    mg.set_num_threads(2)
-    limit = _threads.SMALL_KERNEL_ELEMENTS * cpu.STREAMING
-    spy(np.zeros(limit - 1, np.uint8))
-    spy(np.zeros(limit, np.uint8))
-    assert seen == [1, 2]
-    assert numba.get_num_threads() == 2
-    for name in ("relu_forward", "relu_backward", "sigmoid_backward", "avg_pool_forward"):
-        assert getattr(cpu, name).cheapness == cpu.STREAMING, name
-    assert cpu.sigmoid_forward.cheapness == cpu.EXPONENTIAL
-    assert cpu.conv_forward.cheapness == 1
-
-
 @pytest.mark.parametrize("bad", [1.0, "2", None, True])
 def test_set_rejects_non_integers(bad):
     with pytest.raises(TypeError, match=r"set_num_threads: num_threads must be an int"):

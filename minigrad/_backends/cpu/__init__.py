@@ -27,24 +27,15 @@ def _largest(args) -> int:
     return max((a.size for a in args if isinstance(a, xp.ndarray)), default=0)
 
 
-# How many times less work per element than a convolution's or a pool's these kernels do:
-# one pass over memory, a few operations a value. A second thread pays for the ~75-200 us
-# that waking it costs only on arrays this many times larger (ReLU, the sigmoid's gradient,
-# 2x2 average pooling: from about a million elements; benchmarks/RESULTS.md, "Waking the
-# second thread"). The sigmoid's forward computes an exponential a value: half as cheap.
-STREAMING = 16
-EXPONENTIAL = 8
-
-
-def _owned(kernel, calls_blas: bool = False, cheapness: int = 1):
+def _owned(kernel, calls_blas: bool = False):
     """``kernel`` run with Numba's pool at the user's thread count (one thread for small
-    arrays: fewer than ``SMALL_KERNEL_ELEMENTS * cheapness`` elements in the largest) and,
-    when it calls BLAS (the convolutions' matrix products), BLAS on one thread."""
+    arrays) and, when it calls BLAS (the convolutions' matrix products), BLAS on one
+    thread."""
     blas = blas_single_thread if calls_blas else contextlib.nullcontext
 
     @functools.wraps(kernel)
     def run(*args, **kwargs):
-        small = use_numba_threads(_largest(args) // cheapness)
+        small = use_numba_threads(_largest(args))
         try:
             with blas():
                 return kernel(*args, **kwargs)
@@ -52,7 +43,6 @@ def _owned(kernel, calls_blas: bool = False, cheapness: int = 1):
             if small:  # the user's own Numba code keeps the user's thread count
                 use_numba_threads()
 
-    run.cheapness = cheapness
     return run
 
 
@@ -61,8 +51,8 @@ conv_grad_input = _owned(conv.conv_grad_input, calls_blas=True)
 conv_grad_weight = _owned(conv.conv_grad_weight, calls_blas=True)
 max_pool_forward = _owned(pool.max_pool_forward)
 max_pool_backward = _owned(pool.max_pool_backward)
-avg_pool_forward = _owned(pool.avg_pool_forward, cheapness=STREAMING)
-avg_pool_backward = _owned(pool.avg_pool_backward, cheapness=STREAMING)
+avg_pool_forward = _owned(pool.avg_pool_forward)
+avg_pool_backward = _owned(pool.avg_pool_backward)
 adaptive_avg_pool_forward = _owned(pool.adaptive_avg_pool_forward)
 adaptive_avg_pool_backward = _owned(pool.adaptive_avg_pool_backward)
 adaptive_max_pool_forward = _owned(pool.adaptive_max_pool_forward)
@@ -72,10 +62,10 @@ add_channel_bias = _owned(channels.add_channel_bias)
 channel_sums = _owned(channels.channel_sums)
 batch_norm_forward = _owned(norm.batch_norm_forward)
 batch_norm_backward = _owned(norm.batch_norm_backward)
-relu_forward = _owned(activation.relu_forward, cheapness=STREAMING)
-relu_backward = _owned(activation.relu_backward, cheapness=STREAMING)
-sigmoid_forward = _owned(activation.sigmoid_forward, cheapness=EXPONENTIAL)
-sigmoid_backward = _owned(activation.sigmoid_backward, cheapness=STREAMING)
+relu_forward = _owned(activation.relu_forward)
+relu_backward = _owned(activation.relu_backward)
+sigmoid_forward = _owned(activation.sigmoid_forward)
+sigmoid_backward = _owned(activation.sigmoid_backward)
 sgd_update = _owned(optim.sgd_update)
 
 __all__ = [
