@@ -30,6 +30,8 @@ CPU_ENTRIES = {
     "conv_forward [im2col]": ("im2col", lambda k, a: k.conv_forward(a.x, a.w, *_GEO2)),
     "conv_forward [im2col, 16x16]": (
         "im2col", lambda k, a: k.conv_forward(a.x16, a.w, *_GEO1)),
+    "conv_forward [im2col, channels-last]": (
+        "im2col", lambda k, a: k.conv_forward(a.x8, a.w8, *_GEO1)),
     "conv_forward [shifted]": ("shifted", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
     "conv_forward [winograd]": ("winograd", lambda k, a: k.conv_forward(a.x, a.w, *_GEO1)),
     "conv_grad_input [winograd]": (
@@ -81,18 +83,21 @@ CPU_ENTRIES = {
     "sgd_update": (None, lambda k, a: k.sgd_update(
         a.w.copy(), a.w, None, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0,
         nesterov=False, maximize=False)),
+    "add": (None, lambda k, a: k.add(a.x, a.x)),
 }  # fmt: skip
 
 
 class _Arrays:
-    """The tiny inputs of the entries: x (2, 4, 8, 8), x16 (1, 4, 16, 16), w (4, 4, 3, 3)
-    and gradients."""
+    """The tiny inputs of the entries: x (2, 4, 8, 8), x16 (1, 4, 16, 16), w (4, 4, 3, 3),
+    x8 and w8 with 8 input channels (im2col's channels-last columns), and gradients."""
 
     def __init__(self, dtype):
         rng = np.random.default_rng(0)
         self.x = rng.standard_normal((2, 4, 8, 8)).astype(dtype)
         self.x16 = rng.standard_normal((1, 4, 16, 16)).astype(dtype)  # rows of 16: wide unfold
         self.w = rng.standard_normal((4, 4, 3, 3)).astype(dtype)
+        self.x8 = rng.standard_normal((2, 8, 8, 8)).astype(dtype)
+        self.w8 = rng.standard_normal((4, 8, 3, 3)).astype(dtype)
         self.y1 = rng.standard_normal((2, 4, 8, 8)).astype(dtype)
         self.y2 = rng.standard_normal((2, 4, 4, 4)).astype(dtype)
         self.idx = np.zeros((2, 4, 8, 8), dtype=np.int64)

@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "xp_for",
+    "add_arrays",
     "copy_to",
     "to_numpy",
     "scatter_add",
@@ -42,6 +43,32 @@ def _cuda_arrays():
     from minigrad._backends.cuda import _arrays
 
     return _arrays
+
+
+# From this many elements, a sum of two C-ordered float arrays of one shape and dtype on the
+# CPU runs on the backend's threads: a residual block's sum, or the two gradients that reach
+# its input (NumPy adds on one thread; two halve the time from about 1 MB,
+# benchmarks/RESULTS.md, "Residual sums").
+PARALLEL_SUM_ELEMENTS = 1 << 18
+
+
+def add_arrays(a, b):
+    """``a + b`` of two arrays of one device, with NumPy's (or CuPy's) result; big CPU sums
+    on the CPU backend's threads (see ``PARALLEL_SUM_ELEMENTS``)."""
+    if (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.size >= PARALLEL_SUM_ELEMENTS
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.dtype.kind == "f"
+        and a.flags.c_contiguous
+        and b.flags.c_contiguous
+    ):
+        from minigrad._backends import backend_for
+
+        return backend_for("cpu").add(a, b)
+    return a + b
 
 
 def copy_to(array, source, target):

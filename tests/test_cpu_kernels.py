@@ -1032,3 +1032,73 @@ def test_blocked_bias_gradient_when_outputs_are_wider_than_the_padded_rows(k, pa
         gw_direct = conv_grad_weight(x, gy, w.shape, *geo)
     close(gb, gy.sum(axis=(0, 2, 3)))
     close(gw, gw_direct)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sums of big arrays (residual blocks, gradient accumulation).
+
+_SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 3.0e38]
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    size=st.integers(0, 3000),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    specials=st.booleans(),
+    strided=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_add_kernel_is_numpy_add_bit_for_bit(size, dtype, specials, strided, seed):
+    """The CPU backend's ``add`` gives NumPy's ``a + b`` bit for bit (NaN, infinities,
+    signed zeros and subnormals included), on one thread or all, for C-ordered and strided
+    inputs."""
+    from minigrad import _threads
+
+    rng = np.random.default_rng(seed)
+    a, b = (rng.standard_normal(2 * size).astype(dtype) for _ in range(2))
+    if specials and size:
+        for arr in (a, b):
+            arr[rng.integers(0, 2 * size, 8)] = rng.choice(_SPECIALS, 8)
+    if strided:
+        a, b = a[::2], b[1::2]
+    else:
+        a, b = a[:size], b[:size]
+    cpu = backend_for("cpu")
+    saved = _threads.SMALL_KERNEL_ELEMENTS
+    _threads.SMALL_KERNEL_ELEMENTS = 0  # every thread, even on these small arrays
+    try:
+        got = cpu.add(a, b)
+    finally:
+        _threads.SMALL_KERNEL_ELEMENTS = saved
+    want = a + b
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+def test_big_sums_and_gradient_accumulation_take_the_add_kernel(monkeypatch):
+    """A sum of two big float tensors of one shape, and the two gradients that reach a tensor
+    used twice, go through the backend's ``add`` (NumPy's result, on the threads); small and
+    broadcast sums stay with NumPy, and mixed dtypes are promoted first, as PyTorch does."""
+    import minigrad as mg
+    from minigrad import _xp
+
+    cpu = backend_for("cpu")
+    calls = []
+    real = cpu.add
+    monkeypatch.setattr(cpu, "add", lambda a, b: calls.append(a.shape) or real(a, b))
+    n = _xp.PARALLEL_SUM_ELEMENTS
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    x = mg.tensor(a, requires_grad=True)
+    y = x + mg.tensor(b)
+    np.testing.assert_array_equal(y.detach().numpy(), a + b)
+    (y * x).sum().backward()  # x reaches the loss twice: its two gradients are summed
+    np.testing.assert_array_equal(x.grad.numpy(), (a + b) + a)
+    assert calls == [(n,), (n,)]
+    calls.clear()
+    small = mg.tensor(a[:100]) + mg.tensor(b[:100])
+    broadcast = mg.tensor(a.reshape(-1, 2)) + mg.tensor(b[:2])
+    assert calls == [] and small.shape == (100,) and broadcast.shape == (n // 2, 2)
+    mixed = mg.tensor(a) + mg.tensor(b.astype(np.float64))
+    assert mixed.dtype == mg.float64
+    np.testing.assert_array_equal(mixed.numpy(), a.astype(np.float64) + b.astype(np.float64))

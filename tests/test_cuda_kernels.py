@@ -488,3 +488,10 @@ def test_every_kernel_compiles_to_ptx():
             pytest.skip("libNVVM is not installed")
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split()[-1] == "26"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_matches_cpu(dtype):
+    a = np.array([1.5, np.nan, np.inf, -0.0, 1e-40, 2.0], dtype=dtype)
+    b = np.array([2.25, 1.0, -1.0, -0.0, 1e-40, -2.0], dtype=dtype)
+    same(gpu.add(to_gpu(a), to_gpu(b)), cpu.add(a, b))

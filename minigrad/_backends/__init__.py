@@ -34,6 +34,7 @@ KERNELS = (
     "sigmoid_forward",
     "sigmoid_backward",
     "sgd_update",
+    "add",
 )
 
 

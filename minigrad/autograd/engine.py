@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from minigrad._xp import writeable, xp_for
+from minigrad._xp import add_arrays, writeable, xp_for
 from minigrad.autograd import _hooks
 from minigrad.autograd.function import AccumulateGrad, gradient_edge
 from minigrad.autograd.grad_mode import no_grad
@@ -89,7 +89,7 @@ def run_backward(roots, root_grads, retain_graph: bool, inputs=None):
         slots = buffers.get(node)
         if slots is None:
             slots = buffers[node] = [None] * len(node.output_meta)
-        slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+        slots[nr] = grad if slots[nr] is None else add_arrays(slots[nr], grad)
 
     for edge, g in zip(root_edges, root_grads):
         send(edge, g)

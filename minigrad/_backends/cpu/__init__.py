@@ -17,7 +17,7 @@ import numpy as xp
 from minigrad._heap import tune_heap
 from minigrad._threads import blas_single_thread, use_numba_threads
 
-from . import activation, channels, conv, norm, optim, pad, pool
+from . import activation, channels, conv, elementwise, norm, optim, pad, pool
 
 tune_heap()  # big arrays reused from the heap, not page-faulted anew each step (_heap.py)
 
@@ -67,6 +67,7 @@ relu_backward = _owned(activation.relu_backward)
 sigmoid_forward = _owned(activation.sigmoid_forward)
 sigmoid_backward = _owned(activation.sigmoid_backward)
 sgd_update = _owned(optim.sgd_update)
+add = _owned(elementwise.add)
 
 __all__ = [
     "xp",
@@ -91,4 +92,5 @@ __all__ = [
     "sigmoid_forward",
     "sigmoid_backward",
     "sgd_update",
+    "add",
 ]

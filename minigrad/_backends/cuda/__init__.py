@@ -13,6 +13,7 @@ from ._arrays import array_module
 from .activation import relu_backward, relu_forward, sigmoid_backward, sigmoid_forward
 from .channels import add_channel_bias, channel_sums
 from .conv import conv_forward, conv_grad_input, conv_grad_weight
+from .elementwise import add
 from .norm import batch_norm_backward, batch_norm_forward
 from .optim import sgd_update
 from .pad import pad_backward, pad_forward
@@ -49,6 +50,7 @@ __all__ = [
     "sigmoid_forward",
     "sigmoid_backward",
     "sgd_update",
+    "add",
 ]
 
 
