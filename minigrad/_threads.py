@@ -173,9 +173,10 @@ def _blas_knobs() -> list:
         knobs = []
         for lib in _blas_controller().lib_controllers:
             get = set_ = None
-            if lib.internal_api == "openblas" and lib.threading_layer != "openmp":
-                get = lib._get_symbol("openblas_get_num_threads")
-                set_ = lib._get_symbol("openblas_set_num_threads")
+            symbol = getattr(lib, "_get_symbol", None)  # threadpoolctl's, private: optional
+            if symbol and lib.internal_api == "openblas" and lib.threading_layer != "openmp":
+                get = symbol("openblas_get_num_threads")
+                set_ = symbol("openblas_set_num_threads")
             if get is None or set_ is None:  # another BLAS: threadpoolctl's own calls
                 get, set_ = (lambda lib=lib: lib.num_threads), lib.set_num_threads
             knobs.append((get, set_))
