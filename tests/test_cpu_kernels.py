@@ -40,6 +40,7 @@ from minigrad._backends.cpu import (
     sigmoid_forward,
 )
 from minigrad._backends.cpu import conv as conv_mod
+from minigrad._backends.cpu import pool as pool_mod
 from tests import reference as ref
 
 CONV_REF = {1: ref.conv1d, 2: ref.conv2d, 3: ref.conv3d}
@@ -686,6 +687,36 @@ def test_max_pool_matches_reference(case):
     gx = max_pool_backward(u, idx, x.shape)
     jv = directional(lambda a: MAXPOOL_REF[nd](a, k, s, p, d, cm)[0], x, v)
     close(np.sum(u * jv), np.sum(gx * v), 1e-7)
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=pool_cases(), with_nan=st.booleans())
+def test_max_pool_ties_and_nan_pick_the_cell_of_pytorchs_scan(case, with_nan):
+    # Few distinct values (ties everywhere, -inf windows, NaN): the row-swept kernel, which
+    # takes column maxima first, must pick the cell of PyTorch's row-major scan, which the
+    # plain per-window kernel (also adaptive max pooling's) follows literally: the first
+    # maximum, or the last NaN.
+    rng = rng_for(case["seed"])
+    values = [-np.inf, 0.0, 1.0, 2.0] + ([np.nan] if with_nan else [])
+    x = rng.choice(np.array(values), size=case["x_shape"])
+    k, s, p, d = (case[key] for key in ("kernel", "stride", "padding", "dilation"))
+    out = _out_size(case)
+    y, idx = max_pool_forward(x, k, s, p, d, out)
+    x4 = pool_mod._planes(x)
+    lift = pool_mod._lift3
+    k3, s3, p3, d3, o3 = lift(k, 1), lift(s, 1), lift(p, 0), lift(d, 1), lift(out, 1)
+    win = [
+        pool_mod._max_windows(x4.shape[1 + i], o3[i], k3[i], s3[i], p3[i], d3[i]) for i in range(3)
+    ]
+    y_scan = np.empty((x4.shape[0],) + o3)
+    idx_scan = np.empty((x4.shape[0],) + o3, dtype=np.int64)
+    pool_mod._max_pool_fwd_kernel(x4, y_scan, idx_scan, *win[0], *win[1], *win[2], *d3)
+    np.testing.assert_array_equal(y, y_scan.reshape(y.shape))
+    np.testing.assert_array_equal(idx, idx_scan.reshape(idx.shape))
+    if not with_nan:  # and the reference's first maximum, where the window meets the input
+        y_ref, idx_ref = MAXPOOL_REF[x.ndim - 2](x, k, s, p, d, case["ceil_mode"])
+        met = idx_ref >= 0
+        np.testing.assert_array_equal(idx[met], idx_ref[met])
 
 
 def test_max_pool_window_missing_the_input_is_minus_inf_like_pytorch():

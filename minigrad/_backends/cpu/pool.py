@@ -130,24 +130,54 @@ def _avg_pool_bwd_kernel(gy, gx, a_d, b_d, a_h, b_h, a_w, b_w, div, max_cover_w)
 
 
 @njit_inline
-def _max_values(xrow, ys, first, n, sw):
-    # ys[j] <- x[first + j * sw] where it is larger or NaN: selects, so the loop vectorises.
-    tap = xrow[first : first + (n - 1) * sw + 1 : sw]
-    for j in range(n):
-        v = tap[j]
-        cur = ys[j]
-        ys[j] = v if (v > cur) | (v != v) else cur
+def _column_max(xrow, best, where, base):
+    # The vertical half of the row-swept max pool: best[w] <- x[w] where it is larger or NaN
+    # (the first maximum of each column, or its last NaN), where[w] its flat cell. The index
+    # runs from 0, so no negative-index wrap-around keeps LLVM from vectorising the selects.
+    for w in range(xrow.shape[0]):
+        v = xrow[w]
+        cur = best[w]
+        cur_at = where[w]
+        take = (v > cur) | (v != v)
+        best[w] = v if take else cur
+        where[w] = base + w if take else cur_at
 
 
 @njit_inline
-def _max_where(xrow, ys, as_, first, n, sw, base):
-    # With the maxima known: the first cell equal to its output's maximum, or the last NaN
-    # (what the strict ``>`` of PyTorch's scan picks). Unset entries are negative.
-    tap = xrow[first : first + (n - 1) * sw + 1 : sw]
-    for j in range(n):
-        v = tap[j]
-        cur = as_[j]
-        as_[j] = base + first + j * sw if ((v == ys[j]) & (cur < 0)) | (v != v) else cur
+def _beats(v, at, best, best_at):
+    # Whether cell (v, at) replaces (best, best_at) in PyTorch's row-major scan of a window
+    # (strict ``>``, a NaN always wins): the larger value, an equal one at an earlier cell,
+    # or a NaN at a later cell than the NaN kept so far.
+    v_nan = v != v
+    b_nan = best != best
+    later_nan = v_nan & ((not b_nan) | (at > best_at))
+    return later_nan | ((not v_nan) & (not b_nan) & ((v > best) | ((v == best) & (at < best_at))))
+
+
+@njit_inline
+def _row_max(best, where, ys, as_, first, n, sw):
+    # The horizontal half: output j against column first + j * sw of the column maxima, with
+    # the stride a constant in the two common loops (contiguous or de-interleaving loads).
+    col = best[first:]
+    col_at = where[first:]
+    if sw == 1:
+        for j in range(n):
+            v, at, b, b_at = col[j], col_at[j], ys[j], as_[j]
+            take = _beats(v, at, b, b_at)
+            ys[j] = v if take else b
+            as_[j] = at if take else b_at
+    elif sw == 2:
+        for j in range(n):
+            v, at, b, b_at = col[2 * j], col_at[2 * j], ys[j], as_[j]
+            take = _beats(v, at, b, b_at)
+            ys[j] = v if take else b
+            as_[j] = at if take else b_at
+    else:
+        for j in range(n):
+            v, at, b, b_at = col[j * sw], col_at[j * sw], ys[j], as_[j]
+            take = _beats(v, at, b, b_at)
+            ys[j] = v if take else b
+            as_[j] = at if take else b_at
 
 
 @njit_inline
@@ -166,41 +196,39 @@ def _sum_taps(xrow, ys, first, n, sw):
 
 @njit_par
 def _max_pool_rows_kernel(x, y, argmax, d0, d1, h0, h1, w0, lo, hi, off, dd, dh, sw):
-    # The fixed-window max pool swept by rows: for each window row, tap t of the kernel
-    # width reads input column o * sw + off[t] for the outputs o in range(lo[t], hi[t]).
-    # One sweep finds the maxima, a second the cell each came from (ties and NaN resolve as
-    # in _max_pool_fwd_kernel); the inner loops run along a whole output row.
+    # The fixed-window max pool in two halves per output row. Vertically, each input column
+    # keeps its largest value over the window's rows (_column_max); horizontally, tap t of
+    # the kernel width offers column o * sw + off[t] to the outputs o in range(lo[t], hi[t])
+    # (_row_max). Comparing (value, flat cell) pairs gives exactly the cell of PyTorch's
+    # row-major scan (_max_pool_fwd_kernel): the first maximum, or the last NaN.
+    # prange over planes p: y[p], argmax[p] and the column scratch belong to one thread.
     n_planes, _, inh, inw = x.shape
     od_, oh_, ow_ = y.shape[1], y.shape[2], y.shape[3]
+    unset = np.iinfo(np.int64).max
     for p in prange(n_planes):
+        best = np.empty(inw, dtype=x.dtype)
+        where = np.empty(inw, dtype=np.int64)
         for od in range(od_):
             for oh in range(oh_):
                 yrow = y[p, od, oh]
                 arow = argmax[p, od, oh]
-                first = (d0[od] * inh + h0[oh]) * inw
+                first_cell = (d0[od] * inh + h0[oh]) * inw
+                for w in range(inw):
+                    best[w] = -np.inf
+                    where[w] = first_cell + w
+                for i_d in range(d0[od], d1[od], dd):
+                    for i_h in range(h0[oh], h1[oh], dh):
+                        _column_max(x[p, i_d, i_h], best, where, (i_d * inh + i_h) * inw)
                 for ow in range(ow_):
                     yrow[ow] = -np.inf
-                    arow[ow] = -1
-                for i_d in range(d0[od], d1[od], dd):
-                    for i_h in range(h0[oh], h1[oh], dh):
-                        for t in range(off.shape[0]):
-                            n = hi[t] - lo[t]
-                            if n > 0:
-                                first = lo[t] * sw + off[t]
-                                _max_values(x[p, i_d, i_h], yrow[lo[t] :], first, n, sw)
-                for i_d in range(d0[od], d1[od], dd):
-                    for i_h in range(h0[oh], h1[oh], dh):
-                        base = (i_d * inh + i_h) * inw
-                        for t in range(off.shape[0]):
-                            n = hi[t] - lo[t]
-                            if n > 0:
-                                first = lo[t] * sw + off[t]
-                                _max_where(
-                                    x[p, i_d, i_h], yrow[lo[t] :], arow[lo[t] :], first, n, sw, base
-                                )  # fmt: skip
-                first_cell = (d0[od] * inh + h0[oh]) * inw
+                    arow[ow] = unset
+                for t in range(off.shape[0]):
+                    n = hi[t] - lo[t]
+                    if n > 0:
+                        first = lo[t] * sw + off[t]
+                        _row_max(best, where, yrow[lo[t] :], arow[lo[t] :], first, n, sw)
                 for ow in range(ow_):
-                    if arow[ow] < 0:  # no cell in the window: PyTorch's first in-range cell
+                    if arow[ow] == unset:  # no cell in the window: PyTorch's first in-range cell
                         arow[ow] = first_cell + w0[ow]
 
 
