@@ -55,6 +55,8 @@ CPU_ENTRIES = {
     "conv_grad_weight [im2col]": (
         "im2col", lambda k, a: k.conv_grad_weight(a.x, a.y2, a.w.shape, *_GEO2)),
     "max_pool_forward": (
+        None, lambda k, a: k.max_pool_forward(a.x, (3, 3), (2, 2), (1, 1), (1, 1), (4, 4))),
+    "max_pool_forward [tiling]": (
         None, lambda k, a: k.max_pool_forward(a.x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))),
     "max_pool_backward": (None, lambda k, a: k.max_pool_backward(a.y1, a.idx, a.x.shape)),
     "avg_pool_forward": (

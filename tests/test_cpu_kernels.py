@@ -689,34 +689,67 @@ def test_max_pool_matches_reference(case):
     close(np.sum(u * jv), np.sum(gx * v), 1e-7)
 
 
-@settings(deadline=None, max_examples=60)
-@given(case=pool_cases(), with_nan=st.booleans())
-def test_max_pool_ties_and_nan_pick_the_cell_of_pytorchs_scan(case, with_nan):
-    # Few distinct values (ties everywhere, -inf windows, NaN): the row-swept kernel, which
-    # takes column maxima first, must pick the cell of PyTorch's row-major scan, which the
-    # plain per-window kernel (also adaptive max pooling's) follows literally: the first
-    # maximum, or the last NaN.
-    rng = rng_for(case["seed"])
-    values = [-np.inf, 0.0, 1.0, 2.0] + ([np.nan] if with_nan else [])
-    x = rng.choice(np.array(values), size=case["x_shape"])
-    k, s, p, d = (case[key] for key in ("kernel", "stride", "padding", "dilation"))
-    out = _out_size(case)
-    y, idx = max_pool_forward(x, k, s, p, d, out)
+def _scan_max_pool(x, k, s, p, d, out):
+    """Max pooling by the plain per-window kernel (also adaptive max pooling's), which scans
+    each window in PyTorch's row-major order literally: the first maximum, or the last NaN."""
     x4 = pool_mod._planes(x)
     lift = pool_mod._lift3
     k3, s3, p3, d3, o3 = lift(k, 1), lift(s, 1), lift(p, 0), lift(d, 1), lift(out, 1)
     win = [
         pool_mod._max_windows(x4.shape[1 + i], o3[i], k3[i], s3[i], p3[i], d3[i]) for i in range(3)
     ]
-    y_scan = np.empty((x4.shape[0],) + o3)
-    idx_scan = np.empty((x4.shape[0],) + o3, dtype=np.int64)
-    pool_mod._max_pool_fwd_kernel(x4, y_scan, idx_scan, *win[0], *win[1], *win[2], *d3)
-    np.testing.assert_array_equal(y, y_scan.reshape(y.shape))
-    np.testing.assert_array_equal(idx, idx_scan.reshape(idx.shape))
+    y = np.empty((x4.shape[0],) + o3)
+    idx = np.empty((x4.shape[0],) + o3, dtype=np.int64)
+    pool_mod._max_pool_fwd_kernel(x4, y, idx, *win[0], *win[1], *win[2], *d3)
+    shape = x.shape[:2] + tuple(out)
+    return y.reshape(shape), idx.reshape(shape)
+
+
+def _few_values(rng, shape, with_nan):
+    """Ties everywhere, -inf windows and (optionally) NaN."""
+    values = [-np.inf, 0.0, 1.0, 2.0] + ([np.nan] if with_nan else [])
+    return rng.choice(np.array(values), size=shape)
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=pool_cases(), with_nan=st.booleans())
+def test_max_pool_ties_and_nan_pick_the_cell_of_pytorchs_scan(case, with_nan):
+    # The row-swept kernel takes column maxima first; it must still pick the scan's cell.
+    rng = rng_for(case["seed"])
+    x = _few_values(rng, case["x_shape"], with_nan)
+    k, s, p, d = (case[key] for key in ("kernel", "stride", "padding", "dilation"))
+    out = _out_size(case)
+    y, idx = max_pool_forward(x, k, s, p, d, out)
+    y_scan, idx_scan = _scan_max_pool(x, k, s, p, d, out)
+    np.testing.assert_array_equal(y, y_scan)
+    np.testing.assert_array_equal(idx, idx_scan)
     if not with_nan:  # and the reference's first maximum, where the window meets the input
         y_ref, idx_ref = MAXPOOL_REF[x.ndim - 2](x, k, s, p, d, case["ceil_mode"])
         met = idx_ref >= 0
         np.testing.assert_array_equal(idx[met], idx_ref[met])
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    nd=st.integers(1, 3),
+    kernel=st.sampled_from([(2, 2), (3, 2), (1, 3), (2, 1)]),
+    n_out=st.integers(1, 4),
+    with_nan=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_max_pool_tiling_windows_pick_the_cell_of_pytorchs_scan(nd, kernel, n_out, with_nan, seed):
+    # Windows that tile the input (kernel == stride, no padding: LeNet's 2x2 pools) take their
+    # own kernel; ties, -inf and NaN must still give the scan's cell, in 1-, 2- and 3-D.
+    rng = rng_for(seed)
+    k = (kernel[0],) * (nd - 1) + (kernel[1],) if nd > 1 else (kernel[1],)
+    if nd == 3:
+        k = (1,) + k[1:]  # depth windows of 1: the tiling kernel's case in 3-D
+    x = _few_values(rng, (2, 3) + tuple(kk * n_out for kk in k), with_nan)
+    out = (n_out,) * nd
+    y, idx = max_pool_forward(x, k, k, (0,) * nd, (1,) * nd, out)
+    y_scan, idx_scan = _scan_max_pool(x, k, k, (0,) * nd, (1,) * nd, out)
+    np.testing.assert_array_equal(y, y_scan)
+    np.testing.assert_array_equal(idx, idx_scan)
 
 
 def test_max_pool_window_missing_the_input_is_minus_inf_like_pytorch():

@@ -254,6 +254,49 @@ def _avg_pool_rows_kernel(x, y, d0, d1, h0, h1, lo, hi, off, sw, div):
                     yrow[ow] /= div[od, oh, ow]
 
 
+@njit_inline
+def _take(v, at, best, best_at):
+    # one step of PyTorch's scan of a window: the cell replaces the best so far when larger,
+    # or NaN (selects, so that the loop over a row's windows vectorises)
+    take = (v > best) | (v != v)
+    return (v if take else best), (at if take else best_at)
+
+
+@njit_par
+def _max_pool_tiles_fwd_kernel(x, y, argmax, kh, kw, rows_per_plane):
+    # Windows that tile the input exactly (kernel == stride, no padding, no dilation): x (R,
+    # kh, W) holds the kh input rows of each output row of y, argmax (R, OW); output row r
+    # is row r % rows_per_plane of its plane (depth and height rows together). Each window
+    # is scanned in PyTorch's order from its first cell, as _max_pool_fwd_kernel does.
+    # prange over blocks of 64 rows: each row of y and argmax is written by one thread.
+    n_rows, ow_ = y.shape
+    inw = x.shape[2]
+    for blk in prange(-(-n_rows // 64)):
+        for r in range(blk * 64, min(n_rows, blk * 64 + 64)):
+            top = (r % rows_per_plane) * kh * inw  # flat cell of the row's first window
+            yrow = y[r]
+            arow = argmax[r]
+            if kh == 2 and kw == 2:  # the common 2x2 pool: a loop over ow that vectorises
+                x0, x1 = x[r, 0], x[r, 1]
+                for ow in range(ow_):
+                    cell = top + 2 * ow
+                    best, at = x0[2 * ow], cell
+                    best, at = _take(x0[2 * ow + 1], cell + 1, best, at)
+                    best, at = _take(x1[2 * ow], cell + inw, best, at)
+                    best, at = _take(x1[2 * ow + 1], cell + inw + 1, best, at)
+                    yrow[ow] = best
+                    arow[ow] = at
+                continue
+            for ow in range(ow_):
+                best, at = x[r, 0, ow * kw], top + ow * kw
+                for b in range(kh):
+                    xrow = x[r, b]
+                    for c in range(kw):
+                        best, at = _take(xrow[ow * kw + c], top + b * inw + ow * kw + c, best, at)
+                yrow[ow] = best
+                arow[ow] = at
+
+
 @njit_par
 def _avg_pool_tiles_fwd_kernel(x, y, kh, kw, div):
     # Windows that tile the input exactly (kernel == stride, no padding): x (R, kh, W) holds
@@ -378,8 +421,8 @@ def _tile_divisor(k, divisor_override, dtype):
 
 
 def _tiling(in3, k, s, p, o) -> bool:
-    """Whether the average pool's windows tile the input exactly, in H and W only: kernel ==
-    stride, no padding, every cell in one window (LeNet's 2x2/2 pools)."""
+    """Whether a pool's windows tile the input exactly, in H and W only: kernel == stride, no
+    padding, every cell in one window (LeNet's 2x2/2 pools)."""
     flat = k[0] == 1 and s[0] == 1 and o[0] == in3[0] and not any(p)
     return flat and all(k[i] == s[i] and o[i] * k[i] == in3[i] for i in (1, 2))
 
@@ -397,12 +440,20 @@ def max_pool_forward(
     x4 = _planes(x)
     k, s = _lift3(kernel, 1), _lift3(stride, 1)
     p, d, o = _lift3(padding, 0), _lift3(dilation, 1), _lift3(out_size, 1)
+    shape = x.shape[:2] + o[3 - nd :]
+    if _tiling(x4.shape[1:], k, s, p, o) and all(v == 1 for v in d) and x4.size:
+        y = np.empty(shape, dtype=x.dtype)
+        argmax = np.empty(shape, dtype=np.int64)
+        rows = x4.reshape(-1, k[1], x4.shape[3])
+        _max_pool_tiles_fwd_kernel(
+            rows, y.reshape(-1, o[2]), argmax.reshape(-1, o[2]), k[1], k[2], o[0] * o[1]
+        )
+        return y, argmax
     win = [_max_windows(x4.shape[1 + i], o[i], k[i], s[i], p[i], d[i]) for i in range(3)]
     y = np.empty((x4.shape[0],) + o, dtype=x.dtype)
     argmax = np.empty((x4.shape[0],) + o, dtype=np.int64)
     taps = _row_taps(x4.shape[3], o[2], k[2], s[2], p[2], d[2])
     _max_pool_rows_kernel(x4, y, argmax, *win[0], *win[1], win[2][0], *taps, d[0], d[1], s[2])
-    shape = x.shape[:2] + o[3 - nd :]
     return y.reshape(shape), argmax.reshape(shape)
 
 
