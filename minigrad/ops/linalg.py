@@ -28,9 +28,11 @@ def _matmul(xp, a, b):
             return xp.matmul(a, b)
     m, k = a.shape
     n = b.shape[1]
-    if m < _ROW_TILES or m * k * n < _SPLIT_MIN_PRODUCTS or get_num_threads() == 1:
+    if m < _ROW_TILES or m * k * n < _SPLIT_MIN_PRODUCTS:
         with blas_single_thread():
             return np.matmul(a, b)
+    # the same tiles on one thread too: BLAS may sum a tile of rows in another order than
+    # the whole product (OpenBLAS's AVX2 kernels do), so one call would change the result
     out = np.empty((m, n), dtype=np.result_type(a, b))
     rows = -(-m // _ROW_TILES)
 
