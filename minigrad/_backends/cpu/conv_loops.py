@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit_par, prange
+from ._jit import njit_inline, njit_par, prange
 from .conv_blocked import _pad_into
 
 __all__ = [
@@ -25,50 +25,67 @@ __all__ = [
     "_conv_weight_bwd_kernel",
 ]
 
+# Output planes per parallel job of the one-channel flat forward (its scratch allocated once)
+_FLAT_CHUNK = 16
+
 
 @njit_par
 def _conv_flat_fwd_kernel(src, wk, offs, out, groups, ld, lh, lw, pd, hw, ww):
     # src (N, Cs, D, H, W), wk (C_out, Cs/g, T), offs (T,) in a plane (pd, hw, ww) that holds
-    # src at (ld, lh, lw) -> out (N, C_out, ..). prange over (n, c_out): each job pads its
-    # group's planes into private zeros, and sums its output plane in a private buffer.
+    # src at (ld, lh, lw) -> out (N, C_out, ..). prange over chunks of _FLAT_CHUNK (n, c_out)
+    # jobs: each job pads its group's planes into the chunk's zeros (the borders stay zero,
+    # the interiors are rewritten) and sums its output plane in the chunk's buffer; one
+    # allocation a chunk, not a job (a depthwise job's sweeps take less time than that).
     nb = src.shape[0]
     c_out, csg, taps = wk.shape
     od_, oh_, ow_ = out.shape[2], out.shape[3], out.shape[4]
     span = ((od_ - 1) * hw + oh_ - 1) * ww + ow_
     plen = pd * hw * ww
     cog = c_out // groups
-    for nco in prange(nb * c_out):
-        b = nco // c_out
-        co = nco % c_out
-        cs0 = (co // cog) * csg
+    n_jobs = nb * c_out
+    for chunk in prange(-(-n_jobs // _FLAT_CHUNK)):
         buf = np.zeros((csg, plen), dtype=src.dtype)
-        _pad_into(buf, src[b, cs0 : cs0 + csg], ld, lh, lw, hw, ww, plen, 1, 0)
         acc = np.empty(span, dtype=out.dtype)
-        for j in range(span):
-            acc[j] = 0.0
-        for cl in range(csg):
-            plane = buf[cl]
-            t = 0
-            while t + 2 < taps:  # three taps per sweep: a third of the traffic on acc
-                w0, w1, w2 = wk[co, cl, t], wk[co, cl, t + 1], wk[co, cl, t + 2]
-                s0 = plane[offs[t] : offs[t] + span]
-                s1 = plane[offs[t + 1] : offs[t + 1] + span]
-                s2 = plane[offs[t + 2] : offs[t + 2] + span]
-                for j in range(span):
-                    acc[j] += w0 * s0[j] + w1 * s1[j] + w2 * s2[j]
-                t += 3
-            while t < taps:
-                wv = wk[co, cl, t]
-                seg = plane[offs[t] : offs[t] + span]
-                for j in range(span):
-                    acc[j] += wv * seg[j]
-                t += 1
-        for od in range(od_):
-            for oh in range(oh_):
-                row = acc[(od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
-                orow = out[b, co, od, oh]
-                for ow in range(ow_):
-                    orow[ow] = row[ow]
+        for nco in range(chunk * _FLAT_CHUNK, min(n_jobs, (chunk + 1) * _FLAT_CHUNK)):
+            _flat_fwd_job(src, wk, offs, out, buf, acc, nco, cog, ld, lh, lw, hw, ww)
+
+
+@njit_inline
+def _flat_fwd_job(src, wk, offs, out, buf, acc, nco, cog, ld, lh, lw, hw, ww):
+    # output plane (n, c_out) = nco of _conv_flat_fwd_kernel, with its scratch buf and acc
+    c_out, csg, taps = wk.shape
+    od_, oh_, ow_ = out.shape[2], out.shape[3], out.shape[4]
+    span = acc.shape[0]
+    plen = buf.shape[1]
+    b = nco // c_out
+    co = nco % c_out
+    cs0 = (co // cog) * csg
+    _pad_into(buf, src[b, cs0 : cs0 + csg], ld, lh, lw, hw, ww, plen, 1, 0)
+    for j in range(span):
+        acc[j] = 0.0
+    for cl in range(csg):
+        plane = buf[cl]
+        t = 0
+        while t + 2 < taps:  # three taps per sweep: a third of the traffic on acc
+            w0, w1, w2 = wk[co, cl, t], wk[co, cl, t + 1], wk[co, cl, t + 2]
+            s0 = plane[offs[t] : offs[t] + span]
+            s1 = plane[offs[t + 1] : offs[t + 1] + span]
+            s2 = plane[offs[t + 2] : offs[t + 2] + span]
+            for j in range(span):
+                acc[j] += w0 * s0[j] + w1 * s1[j] + w2 * s2[j]
+            t += 3
+        while t < taps:
+            wv = wk[co, cl, t]
+            seg = plane[offs[t] : offs[t] + span]
+            for j in range(span):
+                acc[j] += wv * seg[j]
+            t += 1
+    for od in range(od_):
+        for oh in range(oh_):
+            row = acc[(od * hw + oh) * ww : (od * hw + oh) * ww + ow_]
+            orow = out[b, co, od, oh]
+            for ow in range(ow_):
+                orow[ow] = row[ow]
 
 
 @njit_par
