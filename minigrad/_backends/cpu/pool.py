@@ -130,17 +130,20 @@ def _avg_pool_bwd_kernel(gy, gx, a_d, b_d, a_h, b_h, a_w, b_w, div, max_cover_w)
 
 
 @njit_inline
+def _take(v, at, best, best_at):
+    # one step of PyTorch's scan of a window: the cell replaces the best so far when larger,
+    # or NaN (selects, so that the loop over a row's windows vectorises)
+    take = (v > best) | (v != v)
+    return (v if take else best), (at if take else best_at)
+
+
+@njit_inline
 def _column_max(xrow, best, where, base):
     # The vertical half of the row-swept max pool: best[w] <- x[w] where it is larger or NaN
     # (the first maximum of each column, or its last NaN), where[w] its flat cell. The index
     # runs from 0, so no negative-index wrap-around keeps LLVM from vectorising the selects.
     for w in range(xrow.shape[0]):
-        v = xrow[w]
-        cur = best[w]
-        cur_at = where[w]
-        take = (v > cur) | (v != v)
-        best[w] = v if take else cur
-        where[w] = base + w if take else cur_at
+        best[w], where[w] = _take(xrow[w], base + w, best[w], where[w])
 
 
 @njit_inline
@@ -252,14 +255,6 @@ def _avg_pool_rows_kernel(x, y, d0, d1, h0, h1, lo, hi, off, sw, div):
                                 _sum_taps(x[p, i_d, i_h], yrow[lo[t] :], lo[t] * sw + off[t], n, sw)
                 for ow in range(ow_):
                     yrow[ow] /= div[od, oh, ow]
-
-
-@njit_inline
-def _take(v, at, best, best_at):
-    # one step of PyTorch's scan of a window: the cell replaces the best so far when larger,
-    # or NaN (selects, so that the loop over a row's windows vectorises)
-    take = (v > best) | (v != v)
-    return (v if take else best), (at if take else best_at)
 
 
 @njit_par
