@@ -185,16 +185,18 @@ def _row_max(best, where, ys, as_, first, n, sw):
 
 @njit_inline
 def _sum_taps(xrow, ys, first, n, sw):
-    # ys[j] += x[first + j * sw], with the stride a constant in the two common loops.
+    # ys[j] += x[first + j * sw], with the stride a constant in the two common loops; the
+    # indices run from 0 in a view from ``first`` (see _column_max)
+    tap = xrow[first:]
     if sw == 1:
         for j in range(n):
-            ys[j] += xrow[first + j]
+            ys[j] += tap[j]
     elif sw == 2:
         for j in range(n):
-            ys[j] += xrow[first + 2 * j]
+            ys[j] += tap[2 * j]
     else:
         for j in range(n):
-            ys[j] += xrow[first + j * sw]
+            ys[j] += tap[j * sw]
 
 
 @njit_par
