@@ -105,12 +105,15 @@ def _unfold_kernel(x, cols, n0, j0, m, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo
                                 p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
                                 for ow in range(w0):
                                     cf[q + ow] = 0.0
+                                # views from the row's first cell: indices from 0, with no
+                                # negative-index wrap-around to keep LLVM from vectorising
+                                dst_row, src_row = cf[q + w0 :], xf[p:]
                                 if sw == 1:  # contiguous: vectorises
                                     for ow in range(w1 - w0):
-                                        cf[q + w0 + ow] = xf[p + ow]
+                                        dst_row[ow] = src_row[ow]
                                 else:
                                     for ow in range(w1 - w0):
-                                        cf[q + w0 + ow] = xf[p + ow * sw]
+                                        dst_row[ow] = src_row[ow * sw]
                                 for ow in range(w1, ow_):
                                     cf[q + ow] = 0.0
 
@@ -272,18 +275,20 @@ def _fold_kernel(cols, gx, n0, kd_, kh_, kw_, sd, sh, sw, lo_d, lo_h, lo_w, dd, 
                                         cf[q + e] = 0.0
                                 q0 = qd + h0 * ow_ + w0
                                 p0 = pd + (h0 + kh * dh - lo_h) * inw + iw0
+                                dst_run, src_run = gf[p0:], cf[q0:]  # indices from 0
                                 for e in range((h1 - h0) * ow_ - w0 - (ow_ - w1)):
-                                    gf[p0 + e] += cf[q0 + e]
+                                    dst_run[e] += src_run[e]
                                 continue
                             for oh in range(h0, h1):
                                 q = qd + oh * ow_ + w0
                                 p = pd + (oh * sh + kh * dh - lo_h) * inw + iw0
+                                dst_row, src_row = gf[p:], cf[q:]  # indices from 0
                                 if sw == 1:  # contiguous: vectorises
                                     for ow in range(w1 - w0):
-                                        gf[p + ow] += cf[q + ow]
+                                        dst_row[ow] += src_row[ow]
                                 else:
                                     for ow in range(w1 - w0):
-                                        gf[p + ow * sw] += cf[q + ow]
+                                        dst_row[ow * sw] += src_row[ow]
 
 
 def _columns(buf, rows, m, out5):
