@@ -29,6 +29,7 @@ from minigrad._backends.cpu import (
     adaptive_max_pool_forward,
     avg_pool_backward,
     avg_pool_forward,
+    conv_blocked,
     conv_forward,
     conv_grad_input,
     conv_grad_weight,
@@ -64,10 +65,12 @@ ADAPTIVE_MAX_REF = {
 # last tile occurs on the shifted and im2col paths; "winograd" forces Winograd F(2x2, 3x3)
 # where it fits and im2col elsewhere; "channels_last" is im2col through channels-last
 # columns from one input channel on (groups of one; tiles of two samples); "pointwise"
-# forces the per-sample products of 1x1 kernels (im2col for larger ones).
+# forces the per-sample products of 1x1 kernels (im2col for larger ones); "flat_sweeps" is
+# "flat" with the other choice of forward sweeps than this CPU's (one input channel a sweep
+# or two: conv_blocked.ONE_CHANNEL_SWEEPS), so that both run on every machine.
 KINDS = (
-    "auto", "flat", "shifted", "direct", "im2col", "tiles", "winograd", "channels_last",
-    "pointwise",
+    "auto", "flat", "flat_sweeps", "shifted", "direct", "im2col", "tiles", "winograd",
+    "channels_last", "pointwise",
 )  # fmt: skip
 
 
@@ -75,8 +78,11 @@ KINDS = (
 def strategy(kind: str):
     """Force the convolution strategy the kernel layer picks (restored afterwards)."""
     saved = conv_mod._strategy, conv_mod._tile, conv_im2col._CHANNELS_LAST_MIN_CHANNELS
-    if kind == "flat":
+    one_channel = conv_blocked.ONE_CHANNEL_SWEEPS
+    if kind in ("flat", "flat_sweeps"):
         conv_mod._strategy = lambda op, s, *a: "flat" if all(v == 1 for v in s) else "direct"
+        if kind == "flat_sweeps":
+            conv_blocked.ONE_CHANNEL_SWEEPS = not one_channel
     elif kind in ("shifted", "tiles"):
         conv_mod._strategy = lambda op, s, *a: "shifted" if all(v == 1 for v in s) else "im2col"
     elif kind in ("direct", "im2col"):
@@ -94,6 +100,7 @@ def strategy(kind: str):
         yield
     finally:
         conv_mod._strategy, conv_mod._tile, conv_im2col._CHANNELS_LAST_MIN_CHANNELS = saved
+        conv_blocked.ONE_CHANNEL_SWEEPS = one_channel
 
 
 def directional(f, x, v, eps=1e-3):

@@ -54,6 +54,7 @@ import numpy as np
 
 from ..._threads import get_num_threads, run_tasks
 from .._geometry import conv_out_size
+from . import conv_blocked
 from .channels import add_channel_bias, channel_sums
 from .conv_blocked import SWEEP_ROUND, _conv_blocked_fwd_kernel, _conv_blocked_weight_kernel
 from .conv_im2col import im2col_forward, im2col_grad_input, im2col_grad_weight
@@ -306,8 +307,9 @@ def _flat_forward(src5, wk, k5, d, out5, groups, lo, hi, base=(0, 0, 0), flip=Fa
         b = np.empty(0, out5.dtype) if bias is None else bias  # none: nothing added, -0.0 kept
         wk3 = _weights_in_threes(wk)
         _conv_blocked_fwd_kernel(
-            src5, wk3, offs3, reach, b, out5, groups, *lo, *plane, phases, d[2]
-        )
+            src5, wk3, offs3, reach, b, out5, groups, *lo, *plane, phases, d[2],
+            conv_blocked.ONE_CHANNEL_SWEEPS,
+        )  # fmt: skip
         return bias is not None
     plane = _padded_plane(src5.shape, lo, hi)
     offs = _tap_offsets(k5, d, plane, base, flip)

@@ -38,7 +38,12 @@ import numpy as np
 
 from ._jit import njit_inline, njit_job, njit_par, prange
 
-__all__ = ["SWEEP_ROUND", "_conv_blocked_fwd_kernel", "_conv_blocked_weight_kernel"]
+__all__ = [
+    "ONE_CHANNEL_SWEEPS",
+    "SWEEP_ROUND",
+    "_conv_blocked_fwd_kernel",
+    "_conv_blocked_weight_kernel",
+]
 
 # A sweep's length is rounded up to a multiple of 8 (the caller's ``reach`` ranges):
 # a vectorised loop over 100 positions runs 12 vectors and 4 scalar rounds, which take as
@@ -47,6 +52,20 @@ __all__ = ["SWEEP_ROUND", "_conv_blocked_fwd_kernel", "_conv_blocked_weight_kern
 # weight gradient multiplies it by gy's zeros.
 SWEEP_ROUND = 8
 SWEEP_SLACK = SWEEP_ROUND - 1
+
+
+def _has_avx512() -> bool:
+    """Whether the CPU that Numba compiles for has AVX-512 (32 vector registers)."""
+    from llvmlite import binding
+
+    return bool(binding.get_host_cpu_features().get("avx512f", False))
+
+
+# The forward sweeps take two input channels at a time, 24 weights a sweep, which AVX-512's
+# 32 vector registers hold (the machine these kernels were tuned on). AVX2 has 16: the
+# weights are then read from memory on every vector and the sweep waits on loads; one input
+# channel a sweep (12 weights) ran 3-17 % faster there (benchmarks/RESULTS.md).
+ONE_CHANNEL_SWEEPS = not _has_avx512()
 
 
 @njit_inline
@@ -203,14 +222,15 @@ def _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1):
 
 @njit_job
 def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw, plen,
-             phases, dw):  # fmt: skip
+             phases, dw, one_channel):  # fmt: skip
     # one sample and group: xs (C/g, D, H, W), wk (C_out/g, C/g, T) -> ys (C_out/g, OD, OH,
     # OW), plus bias (C_out/g,) unless it is empty. buf (C/g, phases * plane + room) zeros
     # and the four accumulators a0..a3 (room,), separate arrays so that LLVM knows they never
     # overlap, are the job's scratch. Pads the channels into buf once, then a sweep takes
     # four output channels and two input channels: 24 multiply-adds per loaded vector of
     # the accumulators; an odd last input channel is swept alone, and a last block of two
-    # output channels takes the two-channel sweeps (half the work).
+    # output channels takes the two-channel sweeps (half the work). With ``one_channel``
+    # (ONE_CHANNEL_SWEEPS) every input channel is swept alone: 12 weights a sweep.
     cog, csg, taps = wk.shape
     od_, oh_, ow_ = ys.shape[1], ys.shape[2], ys.shape[3]
     real = _real_taps(offs, buf.shape[1] - a0.shape[0])
@@ -231,6 +251,12 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
                 for t in range(0, taps, 3):
                     j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
                     _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1)
+        elif one_channel:
+            for cl in range(csg):
+                p = buf[cl]
+                for t in range(0, taps, 3):
+                    j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                    _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
         else:
             for cl in range(0, csg - 1, 2):
                 p, q = buf[cl], buf[cl + 1]
@@ -264,7 +290,7 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
 
 @njit_par
 def _conv_blocked_fwd_kernel(
-    x, wk, offs, reach, bias, y, groups, ld, lh, lw, pd, ph, pw, phases, dw
+    x, wk, offs, reach, bias, y, groups, ld, lh, lw, pd, ph, pw, phases, dw, one_channel
 ):
     # x (N, C, D, H, W), wk (C_out, C/g, T), offs (T,) -> y (N, C_out, OD, OH, OW), plus
     # bias (C_out,) unless it is empty. prange over (n, group): each job (:func:`_fwd_job`)
@@ -286,7 +312,7 @@ def _conv_blocked_fwd_kernel(
         xs = x[b, g * csg : (g + 1) * csg]
         ys = y[b, g * cog : (g + 1) * cog]
         _fwd_job(xs, wg, offs, reach, gb, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph, pw,
-                 pd * ph * pw, phases, dw)  # fmt: skip
+                 pd * ph * pw, phases, dw, one_channel)  # fmt: skip
 
 
 @njit_inline
