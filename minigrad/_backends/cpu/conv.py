@@ -333,8 +333,9 @@ def _flat_weight(x5, gy5, k5, d, lo, hi, shape3, groups, bias_grad=None) -> tupl
         bparts = np.empty((nj, c_out if bias_grad is not None else 0), dtype=np.float64)
         chunk = -(-nb // nj)
         _conv_blocked_weight_kernel(
-            x5, gy5, offs3, reach, parts, bparts, groups, chunk, *lo, *plane, phases, d[2]
-        )
+            x5, gy5, offs3, reach, parts, bparts, groups, chunk, *lo, *plane, phases, d[2],
+            conv_blocked.ONE_CHANNEL_SWEEPS,
+        )  # fmt: skip
         if bias_grad is not None:
             bias_grad[...] = bparts.sum(axis=0)
         return parts.sum(axis=0)[..., :taps], bias_grad is not None

@@ -61,10 +61,11 @@ def _has_avx512() -> bool:
     return bool(binding.get_host_cpu_features().get("avx512f", False))
 
 
-# The forward sweeps take two input channels at a time, 24 weights a sweep, which AVX-512's
-# 32 vector registers hold (the machine these kernels were tuned on). AVX2 has 16: the
-# weights are then read from memory on every vector and the sweep waits on loads; one input
-# channel a sweep (12 weights) ran 3-17 % faster there (benchmarks/RESULTS.md).
+# The sweeps take two input channels at a time: the forward's 24 weights, or the weight
+# gradient's 24 dot products, which AVX-512's 32 vector registers hold (the machine these
+# kernels were tuned on). AVX2 has 16: they then go through memory on every vector and the
+# sweep waits on loads and stores; one input channel a sweep (12 of them) ran 3-17 % faster
+# there for the forward and 24-50 % for the weight gradient (benchmarks/RESULTS.md).
 ONE_CHANNEL_SWEEPS = not _has_avx512()
 
 
@@ -465,14 +466,16 @@ def _plane_sum(plane):
 
 @njit_job
 def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, lw, ph, pw,
-                plen, phases, dw):  # fmt: skip
+                plen, phases, dw, one_channel):  # fmt: skip
     # samples b0..b1-1 of x (N, C_in, D, H, W) and gy (N, C_out, OD, OH, OW) summed, in
     # order, into acc (C_out, C_in/g, T), and gy's sums per channel into bsums (C_out,)
     # float64 unless it is empty. xb (C_in, phases * plane + room) and gb (C_out, room), zeros, are
     # the job's scratch: each sample's x is padded into xb and its gy laid out in gb at the
     # padded width (zeros in the extra columns), then every (block, channel pair, tap
     # triple) is 24 dot products in one sweep; a last block of two output channels takes
-    # one input channel a sweep, 6 dot products.
+    # one input channel a sweep, 6 dot products. With ``one_channel`` (ONE_CHANNEL_SWEEPS)
+    # every input channel is swept alone, 12 dot products a sweep; each dot product sums
+    # the same terms in the same order either way.
     c_out, cig, taps = acc.shape
     cog = c_out // groups
     real = _real_taps(offs, xb.shape[1] - gb.shape[1])
@@ -496,6 +499,14 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
                             j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
                             _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1)
                     continue
+                if one_channel:
+                    for cl in range(cig):
+                        pl = xb[g * cig + cl]
+                        for t in range(0, taps, 3):
+                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
+                            _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t,
+                                       j0, j1)  # fmt: skip
+                    continue
                 for cl in range(0, cig - 1, 2):  # two input channels a sweep
                     pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
                     for t in range(0, taps, 3):
@@ -516,8 +527,9 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
 
 @njit_par
 def _conv_blocked_weight_kernel(
-    x, gy, offs, reach, parts, bparts, groups, chunk, ld, lh, lw, pd, ph, pw, phases, dw
-):
+    x, gy, offs, reach, parts, bparts, groups, chunk, ld, lh, lw, pd, ph, pw, phases, dw,
+    one_channel,
+):  # fmt: skip
     # x (N, C_in, D, H, W), gy (N, C_out, OD, OH, OW), offs (T,) -> parts (J, C_out, C_in/g, T)
     # prange over chunks of ``chunk`` samples: job j (:func:`_weight_job`) sums its samples,
     # in order, into parts[j] (the caller adds the parts in order, so no result depends on
@@ -532,4 +544,4 @@ def _conv_blocked_weight_kernel(
         gb = np.zeros((c_out, room), dtype=gy.dtype)
         b0, b1 = job * chunk, min(nb, job * chunk + chunk)
         _weight_job(x, gy, offs, reach, parts[job], bparts[job], xb, gb, b0, b1, groups, ld,
-                    lh, lw, ph, pw, pd * ph * pw, phases, dw)  # fmt: skip
+                    lh, lw, ph, pw, pd * ph * pw, phases, dw, one_channel)  # fmt: skip
