@@ -235,6 +235,7 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
     cog, csg, taps = wk.shape
     od_, oh_, ow_ = ys.shape[1], ys.shape[2], ys.shape[3]
     real = _real_taps(offs, buf.shape[1] - a0.shape[0])
+    alone = csg if one_channel else csg % 2  # the last input channels swept one at a time
     _pad_into(buf, xs, ld, lh, lw, ph, pw, plen, phases, dw)
     last = cog - 1
     for c0 in range(0, cog, 4):
@@ -252,14 +253,8 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
                 for t in range(0, taps, 3):
                     j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
                     _sweep2_one(a0, a1, p, wk, k0, k1, cl, offs, t, j0, j1)
-        elif one_channel:
-            for cl in range(csg):
-                p = buf[cl]
-                for t in range(0, taps, 3):
-                    j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                    _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
         else:
-            for cl in range(0, csg - 1, 2):
+            for cl in range(0, csg - alone, 2):
                 p, q = buf[cl], buf[cl + 1]
                 for t in range(0, taps, 3):
                     j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
@@ -269,8 +264,8 @@ def _fwd_job(xs, wk, offs, reach, bias, ys, buf, a0, a1, a2, a3, ld, lh, lw, ph,
                         for u in range(t, real):
                             _sweep4_pair1(a0, a1, a2, a3, p, q, wk, k0, k1, k2, k3, cl, offs, u,
                                           j0, j1)  # fmt: skip
-            if csg % 2:
-                p, cl = buf[csg - 1], csg - 1
+            for cl in range(csg - alone, csg):  # the channels swept alone
+                p = buf[cl]
                 for t in range(0, taps, 3):
                     j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
                     _sweep4_one(a0, a1, a2, a3, p, wk, k0, k1, k2, k3, cl, offs, t, j0, j1)
@@ -479,6 +474,7 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
     c_out, cig, taps = acc.shape
     cog = c_out // groups
     real = _real_taps(offs, xb.shape[1] - gb.shape[1])
+    alone = cig if one_channel else cig % 2  # the last input channels swept one at a time
     acc[:] = 0.0
     bsums[:] = 0.0
     for b in range(b0, b1):
@@ -499,15 +495,7 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
                             j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
                             _dots2(acc, pl, e0, e1, k0, k1, cl, offs, t, j0, j1)
                     continue
-                if one_channel:
-                    for cl in range(cig):
-                        pl = xb[g * cig + cl]
-                        for t in range(0, taps, 3):
-                            j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
-                            _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t,
-                                       j0, j1)  # fmt: skip
-                    continue
-                for cl in range(0, cig - 1, 2):  # two input channels a sweep
+                for cl in range(0, cig - alone, 2):  # two input channels a sweep
                     pl, ql = xb[g * cig + cl], xb[g * cig + cl + 1]
                     for t in range(0, taps, 3):
                         j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
@@ -518,8 +506,8 @@ def _weight_job(x, gy, offs, reach, acc, bsums, xb, gb, b0, b1, groups, ld, lh, 
                             for u in range(t, real):
                                 _dots4_pair1(acc, pl, ql, e0, e1, e2, e3, k0, k1, k2, k3, cl,
                                              offs, u, j0, j1)  # fmt: skip
-                if cig % 2:  # the odd last channel alone
-                    pl, cl = xb[g * cig + cig - 1], cig - 1
+                for cl in range(cig - alone, cig):  # the channels swept alone
+                    pl = xb[g * cig + cl]
                     for t in range(0, taps, 3):
                         j0, j1 = reach[t // 3, 0], reach[t // 3, 1]
                         _dots4_one(acc, pl, e0, e1, e2, e3, k0, k1, k2, k3, cl, offs, t, j0, j1)
